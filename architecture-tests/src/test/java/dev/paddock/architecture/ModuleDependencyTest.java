@@ -1,0 +1,79 @@
+package dev.paddock.architecture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The pom-level half of ARCHITECTURE.md's rules: each module may declare only the Paddock modules its
+ * arrows allow, and {@code runtime} and {@code hypervisor-bridge} may not pull in Vert.x at all.
+ * This holds even for modules that have no classes yet.
+ */
+class ModuleDependencyTest {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    /** Module directory -> the Paddock artifacts it may depend on (at any scope). */
+    private static final Map<String, Set<String>> ALLOWED = Map.of(
+            "hypervisor-bridge", Set.of(),
+            "runtime", Set.of("paddock-hypervisor-bridge"),
+            "vsock-proxy", Set.of("paddock-runtime"),
+            "netpolicy", Set.of(),
+            "verticles", Set.of("paddock-vsock-proxy", "paddock-netpolicy"),
+            "cli", Set.of("paddock-hypervisor-bridge"),
+            "load-tests", Set.of("paddock-hypervisor-bridge", "paddock-runtime", "paddock-vsock-proxy", "paddock-netpolicy"),
+            "guest", Set.of());
+
+    private static final Pattern DEPENDENCY = Pattern.compile(
+            "<dependency>\\s*<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>", Pattern.DOTALL);
+
+    private static Set<String> dependencies(String module, String groupId) throws Exception {
+        String pom = Files.readString(ROOT.resolve(module).resolve("pom.xml"));
+        // Only the module's own <dependencies>, not dependencyManagement or plugin dependencies.
+        pom = pom.replaceAll("(?s)<dependencyManagement>.*?</dependencyManagement>", "")
+                .replaceAll("(?s)<plugins>.*?</plugins>", "");
+        Set<String> found = new TreeSet<>();
+        Matcher m = DEPENDENCY.matcher(pom);
+        while (m.find()) {
+            if (m.group(1).trim().equals(groupId) || m.group(1).trim().startsWith(groupId + ".")) {
+                found.add(m.group(2).trim());
+            }
+        }
+        return found;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hypervisor-bridge", "runtime", "vsock-proxy", "netpolicy", "verticles", "cli", "load-tests", "guest"})
+    void moduleDeclaresOnlyItsAllowedPaddockDependencies(String module) throws Exception {
+        assertThat(dependencies(module, "dev.paddock"))
+                .as("Paddock modules that %s/pom.xml depends on (ARCHITECTURE.md arrows)", module)
+                .isSubsetOf(ALLOWED.get(module));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hypervisor-bridge", "runtime"})
+    void vmmModulesHaveNoVertx(String module) throws Exception {
+        assertThat(dependencies(module, "io.vertx")).as("Vert.x artifacts in %s/pom.xml", module).isEmpty();
+        assertThat(dependencies(module, "io.netty")).as("Netty artifacts in %s/pom.xml", module).isEmpty();
+    }
+
+    @Test
+    void everyModuleOfTheTreeIsChecked() throws Exception {
+        String parent = Files.readString(ROOT.resolve("pom.xml"));
+        Matcher m = Pattern.compile("<module>([^<]+)</module>").matcher(parent);
+        Set<String> modules = new TreeSet<>();
+        while (m.find()) {
+            modules.add(m.group(1));
+        }
+        modules.remove("architecture-tests");
+        assertThat(ALLOWED.keySet()).containsExactlyInAnyOrderElementsOf(modules);
+    }
+}
