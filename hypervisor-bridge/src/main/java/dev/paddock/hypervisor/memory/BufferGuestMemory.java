@@ -61,6 +61,14 @@ public abstract class BufferGuestMemory implements GuestMemory {
     private static final Backing[] CLOSED = new Backing[0];
 
     private volatile Backing[] backings;
+
+    /**
+     * Fast path: the first chunk of a region that starts at guest-physical 0 (where rings and most
+     * buffers live). An access [gpa, gpa+n) with 0 <= gpa <= fastLimit - n goes straight to it.
+     * close() sets fastLimit to -1 before releasing memory, which sends every access to the checked path.
+     */
+    private ByteBuffer fast;
+    private long fastLimit = -1;
     private final List<GuestRegion> regions;
     private final long size;
 
@@ -82,6 +90,10 @@ public abstract class BufferGuestMemory implements GuestMemory {
             total += r.size();
         }
         this.backings = sorted.toArray(Backing[]::new);
+        if (this.backings[0].region().guestAddress() == 0) {
+            this.fast = this.backings[0].chunks()[0];
+            this.fastLimit = this.fast.capacity();
+        }
         this.regions = sorted.stream().map(Backing::region).toList();
         this.size = total;
     }
@@ -146,6 +158,9 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final byte readByte(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 1) {
+            return fast.get((int) gpa);
+        }
         Backing b = backing(gpa, 1);
         long off = gpa - b.region().guestAddress();
         return b.chunks()[(int) (off >>> CHUNK_SHIFT)].get((int) (off & CHUNK_MASK));
@@ -153,6 +168,10 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final void writeByte(long gpa, byte value) {
+        if (gpa >= 0 && gpa <= fastLimit - 1) {
+            fast.put((int) gpa, value);
+            return;
+        }
         Backing b = backing(gpa, 1);
         long off = gpa - b.region().guestAddress();
         b.chunks()[(int) (off >>> CHUNK_SHIFT)].put((int) (off & CHUNK_MASK), value);
@@ -160,6 +179,9 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final short readShort(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 2) {
+            return fast.getShort((int) gpa);
+        }
         Backing b = backing(gpa, 2);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -168,6 +190,9 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final int readInt(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 4) {
+            return fast.getInt((int) gpa);
+        }
         Backing b = backing(gpa, 4);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -176,6 +201,9 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final long readLong(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 8) {
+            return fast.getLong((int) gpa);
+        }
         Backing b = backing(gpa, 8);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -184,6 +212,10 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final void writeShort(long gpa, short value) {
+        if (gpa >= 0 && gpa <= fastLimit - 2) {
+            fast.putShort((int) gpa, value);
+            return;
+        }
         Backing b = backing(gpa, 2);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -196,6 +228,10 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final void writeInt(long gpa, int value) {
+        if (gpa >= 0 && gpa <= fastLimit - 4) {
+            fast.putInt((int) gpa, value);
+            return;
+        }
         Backing b = backing(gpa, 4);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -208,6 +244,10 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final void writeLong(long gpa, long value) {
+        if (gpa >= 0 && gpa <= fastLimit - 8) {
+            fast.putLong((int) gpa, value);
+            return;
+        }
         Backing b = backing(gpa, 8);
         long off = gpa - b.region().guestAddress();
         int pos = (int) (off & CHUNK_MASK);
@@ -305,24 +345,38 @@ public abstract class BufferGuestMemory implements GuestMemory {
 
     @Override
     public final short readShortAcquire(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 2 && (gpa & 1) == 0) {
+            return (short) SHORT_LE.getAcquire(fast, (int) gpa);
+        }
         Backing b = aligned(gpa, 2);
         return (short) SHORT_LE.getAcquire(chunk(b, gpa), pos(b, gpa));
     }
 
     @Override
     public final int readIntAcquire(long gpa) {
+        if (gpa >= 0 && gpa <= fastLimit - 4 && (gpa & 3) == 0) {
+            return (int) INT_LE.getAcquire(fast, (int) gpa);
+        }
         Backing b = aligned(gpa, 4);
         return (int) INT_LE.getAcquire(chunk(b, gpa), pos(b, gpa));
     }
 
     @Override
     public final void writeShortRelease(long gpa, short value) {
+        if (gpa >= 0 && gpa <= fastLimit - 2 && (gpa & 1) == 0) {
+            SHORT_LE.setRelease(fast, (int) gpa, value);
+            return;
+        }
         Backing b = aligned(gpa, 2);
         SHORT_LE.setRelease(chunk(b, gpa), pos(b, gpa), value);
     }
 
     @Override
     public final void writeIntRelease(long gpa, int value) {
+        if (gpa >= 0 && gpa <= fastLimit - 4 && (gpa & 3) == 0) {
+            INT_LE.setRelease(fast, (int) gpa, value);
+            return;
+        }
         Backing b = aligned(gpa, 4);
         INT_LE.setRelease(chunk(b, gpa), pos(b, gpa), value);
     }
@@ -340,6 +394,8 @@ public abstract class BufferGuestMemory implements GuestMemory {
             if (old == CLOSED) {
                 return;
             }
+            fastLimit = -1;
+            fast = null;
             backings = CLOSED;
         }
         release(List.of(old));
