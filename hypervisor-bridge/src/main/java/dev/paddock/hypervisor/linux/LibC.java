@@ -93,6 +93,11 @@ final class LibC {
 
     static native long write(int fd, Pointer buf, long count) throws LastErrorException;
 
+    /** eventfd reads and writes move one u64; a long[1] avoids a native allocation per call. */
+    static native long read(int fd, long[] buf, long count) throws LastErrorException;
+
+    static native long write(int fd, long[] buf, long count) throws LastErrorException;
+
     // The vCPU kick: a real-time signal delivered to the thread blocked in KVM_RUN makes the ioctl
     // return EINTR; kvm_run.immediate_exit covers the race where the signal lands before KVM_RUN.
     static native long pthread_self();
