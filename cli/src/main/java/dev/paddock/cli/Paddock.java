@@ -1,5 +1,6 @@
 package dev.paddock.cli;
 
+import dev.paddock.cli.rig.RigCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Paddock.Version.class,
         description = "Hardware-isolated microVM sandboxes for AI coding agents.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, RigCommand.class})
 public final class Paddock implements Runnable {
 
     @CommandLine.Spec

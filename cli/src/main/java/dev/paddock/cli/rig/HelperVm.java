@@ -1,0 +1,352 @@
+package dev.paddock.cli.rig;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The helper VM (L1) of the "emulated" accelerator: QEMU TCG offering nested KVM, with the host root shared
+ * read-only and the state directory and the working tree read-write, running rig-agent (docs/accelerators.md).
+ * One per state directory, reused across commands; a lock file keeps concurrent starts from booting two.
+ */
+public final class HelperVm {
+    static final String FATAL_MARKER = "paddock-rig: FATAL";
+
+    private final RigPaths paths;
+    private final Map<String, String> env;
+    private final PrintStream progress;
+
+    public HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress) {
+        this.paths = paths;
+        this.env = env;
+        this.progress = progress;
+    }
+
+    public static HelperVm fromEnvironment(PrintStream progress) {
+        return new HelperVm(RigPaths.fromEnvironment(System.getenv()), System.getenv(), progress);
+    }
+
+    public RigPaths paths() {
+        return paths;
+    }
+
+    /** The running VM's QEMU pid and forwarded port, if one is running. */
+    public record Running(long pid, int port) {}
+
+    public Optional<Running> running() {
+        Optional<Long> pid = readLong(paths.pid());
+        Optional<Long> port = readLong(paths.port());
+        if (pid.isEmpty() || port.isEmpty() || !isQemu(pid.get())) return Optional.empty();
+        return Optional.of(new Running(pid.get(), port.get().intValue()));
+    }
+
+    /** True when the pid file names a QEMU that is gone: the VM stopped without {@code rig stop}. */
+    public boolean stoppedUnexpectedly() {
+        Optional<Long> pid = readLong(paths.pid());
+        return pid.isPresent() && !isQemu(pid.get());
+    }
+
+    /** Starts the helper VM unless one is running, and waits until its agent answers. */
+    public Running start() {
+        try {
+            Files.createDirectories(paths.dir());
+        } catch (IOException e) {
+            throw new RigException("cannot create the state directory " + paths.dir() + ": " + e.getMessage(), e);
+        }
+        try (FileChannel ch = FileChannel.open(paths.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = ch.lock()) {
+            Optional<Running> r = running();
+            if (r.isPresent()) {
+                if (agent(r.get()).ping(Duration.ofSeconds(10))) return r.get();
+                throw agentNotAnswering(r.get());
+            }
+            return boot();
+        } catch (IOException e) {
+            throw new RigException("cannot lock " + paths.lock() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The running VM whose agent answers, starting one when none runs. */
+    public Running ensureRunning() {
+        Optional<Running> r = running();
+        if (r.isPresent()) {
+            if (agent(r.get()).ping(Duration.ofSeconds(10))) return r.get();
+            throw agentNotAnswering(r.get());
+        }
+        return start();
+    }
+
+    private RigException agentNotAnswering(Running r) {
+        return new RigException("the helper VM (QEMU pid " + r.pid() + ") is running but its agent does not answer on "
+                + "127.0.0.1:" + r.port() + " (the agent died or the VM hung). Its console log is "
+                + paths.consoleLog() + ", ending with:\n" + ConsoleLog.tail(paths.consoleLog(), 15)
+                + "\nRun 'paddock rig stop' and retry.");
+    }
+
+    private Running boot() throws IOException {
+        long t0 = System.nanoTime();
+        if (stoppedUnexpectedly()) {
+            progress.println("paddock rig: the previous helper VM stopped without 'rig stop'; its console ended with:\n"
+                    + ConsoleLog.tail(paths.consoleLog(), 10));
+        }
+        String qemu = findQemu();
+        long memory = HostMemory.helperVmMiB(HostMemory.availableKiB(Paths.get("/proc/meminfo")),
+                envLong("PADDOCK_RIG_MEMORY_MB"));
+        int cpus = envLong("PADDOCK_RIG_CPUS") != null ? envLong("PADDOCK_RIG_CPUS").intValue()
+                : Math.min(2, Runtime.getRuntime().availableProcessors());
+        buildImage();
+
+        Files.deleteIfExists(paths.port());
+        Files.deleteIfExists(paths.pid());
+        if (Files.exists(paths.consoleLog())) {
+            Files.move(paths.consoleLog(), paths.previousConsoleLog(), StandardCopyOption.REPLACE_EXISTING);
+        }
+        writeToken();
+        int port = FreePort.pick();
+        QemuCommand cmd = new QemuCommand(qemu, memory, cpus, port, paths, writableShares());
+        progress.printf("paddock rig: booting the helper VM (%d MiB, %d CPUs, agent on 127.0.0.1:%d)%n", memory, cpus, port);
+        Process p = new ProcessBuilder(cmd.argv())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(paths.qemuLog().toFile())
+                .start();
+        int rc;
+        try {
+            rc = p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RigException("interrupted while QEMU was starting");
+        }
+        if (rc != 0) {
+            throw new RigException("QEMU could not start the helper VM (exit status " + rc + "):\n"
+                    + ConsoleLog.tail(paths.qemuLog(), 15) + "\nCommand: " + String.join(" ", cmd.argv()));
+        }
+        long pid = readLong(paths.pid()).orElseThrow(() ->
+                new RigException("QEMU started but wrote no pid file at " + paths.pid()));
+        Running r = new Running(pid, port);
+        waitForAgent(r, t0);
+        Files.writeString(paths.port(), port + "\n");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Files.writeString(paths.bootSeconds(), String.format("%.1f%n", seconds));
+        Files.writeString(paths.sizing(), memory + " MiB, " + cpus + " CPUs\n");
+        progress.printf("paddock rig: helper VM ready in %.1f s (QEMU pid %d)%n", seconds, pid);
+        return r;
+    }
+
+    private void waitForAgent(Running r, long t0) {
+        long timeoutS = Optional.ofNullable(envLong("PADDOCK_RIG_BOOT_TIMEOUT")).orElse(180L);
+        long deadline = t0 + timeoutS * 1_000_000_000L;
+        RigAgentClient agent = agent(r);
+        while (true) {
+            if (!isQemu(r.pid())) {
+                throw new RigException("the helper VM failed to boot: QEMU (pid " + r.pid() + ") exited. "
+                        + "Console log " + paths.consoleLog() + " ends with:\n" + ConsoleLog.tail(paths.consoleLog(), 25));
+            }
+            if (ConsoleLog.contains(paths.consoleLog(), FATAL_MARKER)) {
+                stopQemu(r.pid());
+                throw new RigException("the helper VM failed to boot. Console log " + paths.consoleLog()
+                        + " ends with:\n" + ConsoleLog.tail(paths.consoleLog(), 25));
+            }
+            if (agent.ping(Duration.ofSeconds(3))) return;
+            if (System.nanoTime() > deadline) {
+                stopQemu(r.pid());
+                throw new RigException("the helper VM failed to boot within " + timeoutS + " s (PADDOCK_RIG_BOOT_TIMEOUT). "
+                        + "Console log " + paths.consoleLog() + " ends with:\n" + ConsoleLog.tail(paths.consoleLog(), 25));
+            }
+            sleep(250);
+        }
+    }
+
+    /** Shuts the VM down through its agent; kills QEMU if it has not exited within the timeout. */
+    public boolean stop(Duration timeout) {
+        try {
+            Files.createDirectories(paths.dir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (FileChannel ch = FileChannel.open(paths.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = ch.lock()) {
+            Optional<Long> pid = readLong(paths.pid());
+            if (pid.isEmpty() || !isQemu(pid.get())) {
+                Files.deleteIfExists(paths.pid());
+                Files.deleteIfExists(paths.port());
+                return false;
+            }
+            Optional<Long> port = readLong(paths.port());
+            boolean asked = false;
+            if (port.isPresent()) {
+                try {
+                    agent(new Running(pid.get(), port.get().intValue())).shutdown(Duration.ofSeconds(5));
+                    asked = true;
+                } catch (IOException e) {
+                    progress.println("paddock rig: the agent did not take the shutdown request (" + e.getMessage()
+                            + "); stopping QEMU");
+                }
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (asked && isQemu(pid.get()) && System.nanoTime() < deadline) sleep(100);
+            if (isQemu(pid.get())) {
+                if (asked) progress.println("paddock rig: the helper VM did not power off within " + timeout.toSeconds() + " s; stopping QEMU");
+                stopQemu(pid.get());
+            }
+            Files.deleteIfExists(paths.pid());
+            Files.deleteIfExists(paths.port());
+            return true;
+        } catch (IOException e) {
+            throw new RigException("cannot stop the helper VM: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs argv inside the helper VM in cwd through the C client, with this process's stdio; returns its status. */
+    public int exec(Path cwd, List<String> argv) {
+        Running r = ensureRunning();
+        List<String> cmd = new ArrayList<>(List.of(paths.agent().toString(), "exec",
+                "--port", Integer.toString(r.port()), "--token-file", paths.token().toString(),
+                "--cwd", cwd.toString(), "--"));
+        cmd.addAll(argv);
+        try {
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            return p.waitFor();
+        } catch (IOException e) {
+            throw new RigException("cannot run the rig-agent client " + paths.agent() + ": " + e.getMessage()
+                    + ". Rebuild it with 'paddock rig stop && paddock rig start'.", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 130;
+        }
+    }
+
+    RigAgentClient agent(Running r) {
+        String token;
+        try {
+            token = Files.readString(paths.token()).trim();
+        } catch (IOException e) {
+            throw new RigException("cannot read the helper VM's token " + paths.token() + ": " + e.getMessage(), e);
+        }
+        return new RigAgentClient(r.port(), token);
+    }
+
+    /** The state directory and the repository working tree, shared read-write at their own paths. */
+    List<Path> writableShares() {
+        List<Path> shares = new ArrayList<>();
+        shares.add(paths.stateDir());
+        String home = env.get("PADDOCK_HOME");
+        if (home != null && !home.isBlank()) shares.add(Paths.get(home).toAbsolutePath().normalize());
+        String extra = env.get("PADDOCK_RIG_SHARES");
+        if (extra != null) {
+            for (String s : extra.split(":")) if (!s.isBlank()) shares.add(Paths.get(s).toAbsolutePath().normalize());
+        }
+        for (Path s : shares) {
+            if (!Files.isDirectory(s)) throw new RigException("cannot share " + s + " with the helper VM: not a directory");
+        }
+        return shares;
+    }
+
+    String findQemu() {
+        String path = env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isEmpty()) continue;
+            Path q = Paths.get(dir, "qemu-system-x86_64");
+            if (Files.isExecutable(q)) return q.toString();
+        }
+        throw new RigException("QEMU is missing: the emulated accelerator needs qemu-system-x86_64 on the PATH. "
+                + "Install it with: apt-get install qemu-system-x86");
+    }
+
+    private void buildImage() {
+        String home = env.get("PADDOCK_HOME");
+        if (home == null || home.isBlank()) {
+            throw new RigException("PADDOCK_HOME is not set, so the helper VM image cannot be built; run paddock "
+                    + "through the ./paddock launcher of the repository");
+        }
+        Path script = Paths.get(home, "guest", "helper-vm", "build.sh");
+        ProcessBuilder pb = new ProcessBuilder(script.toString()).redirectErrorStream(true);
+        pb.environment().put("PADDOCK_STATE", paths.stateDir().toString());
+        try {
+            Process p = pb.start();
+            // Build progress goes where our progress goes (stderr), never to the command's stdout.
+            p.getInputStream().transferTo(progress);
+            int rc = p.waitFor();
+            if (rc != 0) throw new RigException("building the helper VM image failed (" + script + " exited " + rc + ")");
+        } catch (IOException e) {
+            throw new RigException("cannot run " + script + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RigException("interrupted while building the helper VM image");
+        }
+    }
+
+    private void writeToken() throws IOException {
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        Path tmp = paths.dir().resolve("token.tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, HexFormat.of().formatHex(secret) + "\n");
+        Files.move(tmp, paths.token(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void stopQemu(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            h.destroy();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (h.isAlive() && System.nanoTime() < deadline) sleep(100);
+            if (h.isAlive()) h.destroyForcibly();
+        });
+    }
+
+    /** The pid is alive and is a QEMU (pid files outlive reboots; pids get reused). */
+    static boolean isQemu(long pid) {
+        try {
+            byte[] cmdline = Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "cmdline"));
+            String argv0 = new String(cmdline, StandardCharsets.UTF_8).split("\0", 2)[0];
+            return argv0.contains("qemu-system") && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Optional<Long> readLong(Path p) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(p).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Long envLong(String name) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) return null;
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new RigException(name + " must be a whole number, not '" + v + "'");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RigException("interrupted");
+        }
+    }
+}

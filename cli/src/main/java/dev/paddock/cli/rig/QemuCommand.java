@@ -1,0 +1,73 @@
+package dev.paddock.cli.rig;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The QEMU command line of the helper VM (L1): TCG with {@code -cpu max}, which offers SVM, so L1's kvm-amd
+ * gives it a /dev/kvm (../shared/RIG.md). The host root is shared read-only (9p tag {@code host}); each
+ * writable share gets tag {@code rwN} and is mounted by /init at the same absolute path over the root.
+ * The agent's port is forwarded to the host's loopback only.
+ *
+ * <p>QEMU daemonizes ({@code -daemonize -pidfile}) so the VM outlives the command that started it and sits in
+ * its own session, away from the terminal's Ctrl-C. That rules out {@code -nographic}, so the console goes
+ * to a file with {@code -display none -serial file:}.
+ */
+public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPaths paths, List<Path> writableShares) {
+
+    /** Paths go on the kernel cmdline (split at spaces) and into -fsdev (split at commas). */
+    private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/@+=:-]*");
+
+    public QemuCommand {
+        for (Path p : writableShares) {
+            if (!SAFE_PATH.matcher(p.toString()).matches()) {
+                throw new RigException("cannot share " + p + " with the helper VM: its path must be absolute and "
+                        + "consist of letters, digits and ._/@+=:- only (it goes on the kernel command line)");
+            }
+        }
+        // A share inside another must be mounted after it; mount order is list order.
+        writableShares = writableShares.stream().distinct().sorted(Comparator.comparingInt(p -> p.getNameCount())).toList();
+    }
+
+    public List<String> argv() {
+        List<String> a = new ArrayList<>(List.of(qemu,
+                "-M", "q35", "-accel", "tcg", "-cpu", "max",
+                "-smp", Integer.toString(cpus), "-m", Long.toString(memoryMiB),
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", "file:" + paths.consoleLog(),
+                "-daemonize", "-pidfile", paths.pid().toString(),
+                "-kernel", paths.kernel().toString(),
+                "-initrd", paths.initramfs().toString(),
+                "-append", cmdline(),
+                "-fsdev", "local,id=host,path=/,security_model=none,readonly=on,multidevs=remap",
+                "-device", "virtio-9p-pci,fsdev=host,mount_tag=host"));
+        for (int i = 0; i < writableShares.size(); i++) {
+            a.add("-fsdev");
+            a.add("local,id=rw" + i + ",path=" + writableShares.get(i) + ",security_model=none,multidevs=remap");
+            a.add("-device");
+            a.add("virtio-9p-pci,fsdev=rw" + i + ",mount_tag=rw" + i);
+        }
+        a.add("-netdev");
+        a.add("user,id=net0,hostfwd=tcp:127.0.0.1:" + port + "-:" + port);
+        a.add("-device");
+        a.add("virtio-net-pci,netdev=net0");
+        return a;
+    }
+
+    /** Read by guest/helper-vm/init from /proc/cmdline. */
+    public String cmdline() {
+        StringBuilder rw = new StringBuilder();
+        for (Path p : writableShares) {
+            if (rw.length() > 0) rw.append(',');
+            rw.append(p);
+        }
+        return "console=ttyS0 panic=-1 quiet"
+                + " paddock_port=" + port
+                + " paddock_rw=" + rw
+                + " paddock_agent=" + paths.agent()
+                + " paddock_token=" + paths.token();
+    }
+}

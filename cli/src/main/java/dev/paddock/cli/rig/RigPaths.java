@@ -1,0 +1,39 @@
+package dev.paddock.cli.rig;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+
+/**
+ * Where the helper VM keeps its files: {@code ${PADDOCK_STATE:-$HOME/.paddock}/helper-vm/}. The image files
+ * (vmlinuz, initramfs, rig-agent) come from guest/helper-vm/build.sh; the rest describe the running VM.
+ */
+public record RigPaths(Path stateDir) {
+
+    public static RigPaths fromEnvironment(Map<String, String> env) {
+        String state = env.get("PADDOCK_STATE");
+        if (state == null || state.isBlank()) {
+            state = Paths.get(System.getProperty("user.home"), ".paddock").toString();
+        }
+        return new RigPaths(Paths.get(state).toAbsolutePath().normalize());
+    }
+
+    public Path dir() { return stateDir.resolve("helper-vm"); }
+    public Path kernel() { return dir().resolve("vmlinuz"); }
+    public Path initramfs() { return dir().resolve("initramfs.cpio.gz"); }
+    public Path agent() { return dir().resolve("rig-agent"); }
+    /** The shared secret a client presents first; renewed at every boot, readable only by the owner. */
+    public Path token() { return dir().resolve("token"); }
+    /** The host loopback port forwarded to the agent; present while the VM runs. */
+    public Path port() { return dir().resolve("port"); }
+    /** QEMU's pid; present while the VM runs. Its presence with no live QEMU means the VM stopped unexpectedly. */
+    public Path pid() { return dir().resolve("qemu.pid"); }
+    public Path consoleLog() { return dir().resolve("console.log"); }
+    public Path previousConsoleLog() { return dir().resolve("console.log.previous"); }
+    public Path qemuLog() { return dir().resolve("qemu.log"); }
+    public Path lock() { return dir().resolve("rig.lock"); }
+    /** Seconds the last boot took, for CI to report what the helper VM costs. */
+    public Path bootSeconds() { return dir().resolve("boot-seconds"); }
+    /** The memory and CPUs the running VM got, for {@code rig status}. */
+    public Path sizing() { return dir().resolve("sizing"); }
+}
