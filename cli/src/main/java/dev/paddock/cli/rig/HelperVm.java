@@ -120,7 +120,7 @@ public final class HelperVm {
         }
         writeToken();
         int port = FreePort.pick();
-        QemuCommand cmd = new QemuCommand(qemu, memory, cpus, port, paths, writableShares());
+        QemuCommand cmd = new QemuCommand(qemu, memory, cpus, port, paths, writableShares(), hostCache());
         progress.printf("paddock rig: booting the helper VM (%d MiB, %d CPUs, agent on 127.0.0.1:%d)%n", memory, cpus, port);
         Process p = new ProcessBuilder(cmd.argv())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -243,12 +243,18 @@ public final class HelperVm {
         return new RigAgentClient(r.port(), token);
     }
 
-    /** The state directory and the repository working tree, shared read-write at their own paths. */
+    /**
+     * Shared read-write at their own paths: the state directory, the repository working tree (PADDOCK_HOME),
+     * ~/.m2, and the directories in PADDOCK_RIG_SHARES (colon-separated).
+     */
     List<Path> writableShares() {
         List<Path> shares = new ArrayList<>();
         shares.add(paths.stateDir());
         String home = env.get("PADDOCK_HOME");
         if (home != null && !home.isBlank()) shares.add(Paths.get(home).toAbsolutePath().normalize());
+        // Maven's local repository changes under a running VM (mvn install), so it must not be served from L1's cache.
+        String userHome = env.get("HOME");
+        if (userHome != null && Files.isDirectory(Paths.get(userHome, ".m2"))) shares.add(Paths.get(userHome, ".m2"));
         String extra = env.get("PADDOCK_RIG_SHARES");
         if (extra != null) {
             for (String s : extra.split(":")) if (!s.isBlank()) shares.add(Paths.get(s).toAbsolutePath().normalize());
@@ -257,6 +263,15 @@ public final class HelperVm {
             if (!Files.isDirectory(s)) throw new RigException("cannot share " + s + " with the helper VM: not a directory");
         }
         return shares;
+    }
+
+    QemuCommand.HostCache hostCache() {
+        String v = env.getOrDefault("PADDOCK_RIG_HOST_CACHE", "loose").trim().toUpperCase(java.util.Locale.ROOT);
+        try {
+            return QemuCommand.HostCache.valueOf(v);
+        } catch (IllegalArgumentException e) {
+            throw new RigException("PADDOCK_RIG_HOST_CACHE must be loose or none, not '" + v.toLowerCase(java.util.Locale.ROOT) + "'");
+        }
     }
 
     String findQemu() {

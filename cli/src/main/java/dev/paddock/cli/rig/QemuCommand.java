@@ -16,7 +16,16 @@ import java.util.regex.Pattern;
  * its own session, away from the terminal's Ctrl-C. That rules out {@code -nographic}, so the console goes
  * to a file with {@code -display none -serial file:}.
  */
-public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPaths paths, List<Path> writableShares) {
+public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPaths paths, List<Path> writableShares,
+        HostCache hostCache) {
+
+    /**
+     * How L1 caches the read-only host root. {@code LOOSE} keeps file data and metadata in L1's page cache: a
+     * JVM starts about 3-4 times faster (docs/accelerators.md), but a host file that changes while the VM runs
+     * may read stale inside. The writable shares (the state directory, the working tree, ~/.m2) are never
+     * cached, so build outputs stay coherent both ways.
+     */
+    public enum HostCache { LOOSE, NONE }
 
     /** Paths go on the kernel cmdline (split at spaces) and into -fsdev (split at commas). */
     private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/@+=:-]*");
@@ -68,6 +77,7 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPa
                 + " paddock_port=" + port
                 + " paddock_rw=" + rw
                 + " paddock_agent=" + paths.agent()
-                + " paddock_token=" + paths.token();
+                + " paddock_token=" + paths.token()
+                + (hostCache == HostCache.LOOSE ? " paddock_hostopts=cache=loose" : "");
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "rig", mixinStandardHelpOptions = true,
         description = "Manage the helper VM that provides nested KVM where /dev/kvm cannot run guest kernels.",
         subcommands = {RigCommand.Start.class, RigCommand.Stop.class, RigCommand.Status.class,
-                RigCommand.Exec.class})
+                RigCommand.Exec.class, RigProbe.class})
 public final class RigCommand implements Runnable {
 
     @picocli.CommandLine.Spec
