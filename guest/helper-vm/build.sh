@@ -80,7 +80,7 @@ if [ ! -f "$initrd" ]; then
   log "building the initramfs ($kver)"
   declare -A path_of=()
   while IFS= read -r ko; do
-    name="$(basename "$ko")"; name="${name%%.ko*}"; path_of["${name//-/_}"]="$ko"
+    name="${ko##*/}"; name="${name%%.ko*}"; path_of["${name//-/_}"]="$ko"
   done < <(find "$moddir/kernel" -name '*.ko*')
   ordered=()
   declare -A seen=()
