@@ -32,11 +32,21 @@ public final class HelperVm {
     private final RigPaths paths;
     private final Map<String, String> env;
     private final PrintStream progress;
+    private final Runnable imageBuilder;
 
     public HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress) {
         this.paths = paths;
         this.env = env;
         this.progress = progress;
+        this.imageBuilder = this::buildImage;
+    }
+
+    /** With another image builder, for tests that supply the boot files themselves. */
+    HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress, Runnable imageBuilder) {
+        this.paths = paths;
+        this.env = env;
+        this.progress = progress;
+        this.imageBuilder = imageBuilder;
     }
 
     public static HelperVm fromEnvironment(PrintStream progress) {
@@ -111,7 +121,7 @@ public final class HelperVm {
                 envLong("PADDOCK_RIG_MEMORY_MB"));
         int cpus = envLong("PADDOCK_RIG_CPUS") != null ? envLong("PADDOCK_RIG_CPUS").intValue()
                 : Math.min(2, Runtime.getRuntime().availableProcessors());
-        buildImage();
+        imageBuilder.run();
 
         Files.deleteIfExists(paths.port());
         Files.deleteIfExists(paths.pid());
