@@ -280,9 +280,20 @@ public final class KvmVcpu implements VirtualCpu {
         checkOpen();
         int max = 256;
         try (Memory m = new Memory(KvmAbi.SIZEOF_KVM_CPUID2 + (long) max * KvmAbi.SIZEOF_KVM_CPUID_ENTRY2)) {
+            // Some kernels (6.1 among them, seen in the helper VM) leave nent as passed in on success. Fill the
+            // entries with 0xFF so the unwritten tail is recognisable: no real entry has flags 0xFFFFFFFF.
             m.clear();
+            m.setMemory(KvmAbi.Cpuid2.ENTRIES, (long) max * KvmAbi.SIZEOF_KVM_CPUID_ENTRY2, (byte) 0xFF);
             m.setInt(KvmAbi.Cpuid2.NENT, max);
             Sys.ioctl(fd, KvmAbi.KVM_GET_CPUID2, m, "KVM_GET_CPUID2");
+            int n = Math.min(m.getInt(KvmAbi.Cpuid2.NENT), max);
+            for (int i = 0; i < n; i++) {
+                if (m.getInt(KvmAbi.Cpuid2.ENTRIES + (long) i * KvmAbi.SIZEOF_KVM_CPUID_ENTRY2
+                        + KvmAbi.Cpuid2.ENTRY_FLAGS) == -1) {
+                    n = i;
+                }
+            }
+            m.setInt(KvmAbi.Cpuid2.NENT, n);
             return X86State.readCpuid(m);
         }
     }
