@@ -233,7 +233,23 @@ public final class HelperVm {
         cmd.addAll(argv);
         try {
             Process p = new ProcessBuilder(cmd).inheritIO().start();
-            return p.waitFor();
+            // Ctrl-C reaches the client too, which forwards it to the command and waits for its exit status;
+            // the JVM must not return to the shell before the client has written the command's last output.
+            Thread waitForClient = new Thread(() -> {
+                try {
+                    p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(waitForClient);
+            int status = p.waitFor();
+            try {
+                Runtime.getRuntime().removeShutdownHook(waitForClient);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is already exiting (a signal); the hook then runs and waits, as intended.
+            }
+            return status;
         } catch (IOException e) {
             throw new RigException("cannot run the rig-agent client " + paths.agent() + ": " + e.getMessage()
                     + ". Rebuild it with 'paddock rig stop && paddock rig start'.", e);
