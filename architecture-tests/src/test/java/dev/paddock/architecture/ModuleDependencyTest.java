@@ -24,11 +24,12 @@ class ModuleDependencyTest {
     /** Module directory -> the Paddock artifacts it may depend on (at any scope). */
     private static final Map<String, Set<String>> ALLOWED = Map.of(
             "hypervisor-bridge", Set.of(),
-            "runtime", Set.of("paddock-hypervisor-bridge"),
+            "testkit", Set.of("paddock-hypervisor-bridge"),
+            "runtime", Set.of("paddock-hypervisor-bridge", "paddock-testkit"),
             "vsock-proxy", Set.of("paddock-runtime"),
             "netpolicy", Set.of(),
             "verticles", Set.of("paddock-vsock-proxy", "paddock-netpolicy"),
-            "cli", Set.of("paddock-hypervisor-bridge"),
+            "cli", Set.of("paddock-hypervisor-bridge", "paddock-runtime"),
             "load-tests", Set.of("paddock-hypervisor-bridge", "paddock-runtime", "paddock-vsock-proxy", "paddock-netpolicy"),
             "guest", Set.of());
 
@@ -51,7 +52,7 @@ class ModuleDependencyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"hypervisor-bridge", "runtime", "vsock-proxy", "netpolicy", "verticles", "cli", "load-tests", "guest"})
+    @ValueSource(strings = {"hypervisor-bridge", "testkit", "runtime", "vsock-proxy", "netpolicy", "verticles", "cli", "load-tests", "guest"})
     void moduleDeclaresOnlyItsAllowedPaddockDependencies(String module) throws Exception {
         assertThat(dependencies(module, "dev.paddock"))
                 .as("Paddock modules that %s/pom.xml depends on (ARCHITECTURE.md arrows)", module)
