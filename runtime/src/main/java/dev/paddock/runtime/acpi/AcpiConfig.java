@@ -14,8 +14,12 @@ import java.util.stream.IntStream;
  * @param virtioDevices  the virtio-mmio slots, in device order; GSIs unique, windows disjoint
  * @param com1           describe the 8250 at 0x3F8, IRQ 4 ({@code PNP0501})
  * @param i8042          describe the PS/2 controller at 0x60/0x64, IRQ 1 ({@code PNP0303})
+ * @param powerControl   describe {@link AcpiPowerControl}'s port as the FADT's sleep control, sleep status
+ *                       and reset registers, with {@code \_S5}, so the guest can power off and reset
+ *                       through ACPI; the VMM must then register an {@link AcpiPowerControl} at
+ *                       {@link AcpiPowerControl#PORT} on the I/O bus
  */
-public record AcpiConfig(int vcpuCount, List<VirtioMmioSlot> virtioDevices, boolean com1, boolean i8042) {
+public record AcpiConfig(int vcpuCount, List<VirtioMmioSlot> virtioDevices, boolean com1, boolean i8042, boolean powerControl) {
 
     public static final int MAX_VCPUS = 254;
 
@@ -57,8 +61,16 @@ public record AcpiConfig(int vcpuCount, List<VirtioMmioSlot> virtioDevices, bool
         }
     }
 
-    /** {@code n} vCPUs and virtio devices in the standard slots 0..m-1, with COM1 and the i8042. */
+    /** Without {@link AcpiPowerControl}: power-off and reset then need another path (i8042 reset, a panic). */
+    public AcpiConfig(int vcpuCount, List<VirtioMmioSlot> virtioDevices, boolean com1, boolean i8042) {
+        this(vcpuCount, virtioDevices, com1, i8042, false);
+    }
+
+    /**
+     * Paddock's platform: {@code n} vCPUs, virtio devices in the standard slots 0..m-1, COM1, the i8042 and
+     * {@link AcpiPowerControl} (which the VMM must register at {@link AcpiPowerControl#PORT}).
+     */
     public static AcpiConfig standard(int vcpuCount, int virtioDeviceCount) {
-        return new AcpiConfig(vcpuCount, IntStream.range(0, virtioDeviceCount).mapToObj(VirtioMmioSlot::standard).toList(), true, true);
+        return new AcpiConfig(vcpuCount, IntStream.range(0, virtioDeviceCount).mapToObj(VirtioMmioSlot::standard).toList(), true, true, true);
     }
 }

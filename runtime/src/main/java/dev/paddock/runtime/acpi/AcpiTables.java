@@ -37,7 +37,7 @@ public final class AcpiTables {
         long dsdtAddress = next;
         next = place("DSDT", Dsdt.build(config), dsdtAddress, ranges, contents);
         long fadtAddress = next;
-        next = place("FACP", Fadt.build(dsdtAddress, config.i8042()), fadtAddress, ranges, contents);
+        next = place("FACP", Fadt.build(dsdtAddress, config.i8042(), config.powerControl()), fadtAddress, ranges, contents);
         long madtAddress = next;
         next = place("APIC", Madt.build(config.vcpuCount()), madtAddress, ranges, contents);
         long xsdtAddress = next;

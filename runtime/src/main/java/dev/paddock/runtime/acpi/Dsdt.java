@@ -1,6 +1,7 @@
 package dev.paddock.runtime.acpi;
 
 import dev.paddock.runtime.acpi.aml.AmlInteger;
+import dev.paddock.runtime.acpi.aml.AmlPackage;
 import dev.paddock.runtime.acpi.aml.AmlString;
 import dev.paddock.runtime.acpi.aml.AmlTerm;
 import dev.paddock.runtime.acpi.aml.Device;
@@ -35,6 +36,7 @@ import java.util.List;
  *   Device (COM1) { _HID EISAID("PNP0501"), _UID 1, _CRS { IO (Decode16, 0x3F8, 0x3F8, 1, 8), IRQNoFlags () {4} } }
  *   Device (PS2K) { _HID EISAID("PNP0303"), _CRS { IO (…0x60…, 1), IO (…0x64…, 1), IRQNoFlags () {1} } }
  * }
+ * Name (\_S5, Package () {5, 0, 0, 0})   // with powerControl: SLP_TYPa for soft-off (§7.4.2)
  * </pre>
  *
  * The virtio interrupts are edge-triggered because each device signals through a KVM irqfd, which
@@ -80,6 +82,11 @@ final class Dsdt {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Scope.of("\\_SB_", devices).encodeTo(out);
+        if (config.powerControl()) {
+            // \_Sx packages: SLP_TYPa, SLP_TYPb, two reserved (§7.4.2); a hardware-reduced OS uses SLP_TYPa only.
+            Name.of("\\_S5_", AmlPackage.of(AmlInteger.of(AcpiPowerControl.S5_SLEEP_TYPE), AmlInteger.ZERO, AmlInteger.ZERO, AmlInteger.ZERO))
+                    .encodeTo(out);
+        }
         return out.toByteArray();
     }
 

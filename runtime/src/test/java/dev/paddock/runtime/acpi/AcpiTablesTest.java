@@ -132,7 +132,7 @@ class AcpiTablesTest {
                 .containsPattern("Oem Table ID : \"PADDOCK \"")
                 .containsPattern("Asl Compiler ID : \"PDCK\"")
                 .containsPattern("FADT Minor Revision : 05")
-                .containsPattern("Flags \\(decoded below\\) : 00100030")
+                .containsPattern("Flags \\(decoded below\\) : 00100430")
                 .containsPattern("Control Method Power Button \\(V1\\) : 1")
                 .containsPattern("Control Method Sleep Button \\(V1\\) : 1")
                 .containsPattern("Hardware Reduced \\(V5\\) : 1")
@@ -142,6 +142,30 @@ class AcpiTablesTest {
                 .containsPattern("\\] +DSDT Address : 0*A0000\\b")
                 // "PADDOCK " read as a little-endian u64.
                 .containsPattern("Hypervisor ID : 204B434F44444150");
+    }
+
+    @Test
+    void fadtNamesThePowerControlPortAsSleepAndResetRegisters() throws IOException {
+        String dsl = disassembleCleanly("FACP");
+        assertThat(dsl).containsPattern("Reset Register Supported \\(V2\\) : 1")
+                .containsPattern("Value to cause reset : 01");
+        for (String register : List.of("Reset Register", "Sleep Control Register", "Sleep Status Register")) {
+            assertThat(dsl).containsPattern((register + " : \\[Generic Address Structure\\]\\s+\\[[^]]+\\]\\s+Space ID : 01 \\[SystemIO\\]"
+                    + "\\s+\\[[^]]+\\]\\s+Bit Width : 08\\s+\\[[^]]+\\]\\s+Bit Offset : 00\\s+\\[[^]]+\\]\\s+Encoded Access Width : 01 \\[Byte Access:8\\]"
+                    + "\\s+\\[[^]]+\\]\\s+Address : 0000000000000600"));
+        }
+        assertThat(disassembleCleanly("DSDT")).containsPattern("Name \\(\\\\_S5, Package \\(0x04\\)\\s+// _S5_: S5 System State\\s+\\{\\s+0x05,\\s+Zero,\\s+Zero,\\s+Zero\\s+\\}\\)");
+    }
+
+    @Test
+    void withoutPowerControlThereAreNoSleepRegistersAndNoS5() throws IOException {
+        written = AcpiTables.write(memory, new AcpiConfig(2, CONFIG.virtioDevices(), true, true, false));
+        String fadt = disassembleCleanly("FACP");
+        assertThat(fadt).containsPattern("Flags \\(decoded below\\) : 00100030")
+                .containsPattern("Reset Register Supported \\(V2\\) : 0")
+                .containsPattern("Sleep Control Register : \\[Generic Address Structure\\]\\s+\\[[^]]+\\]\\s+Space ID : 00")
+                .doesNotContain("Address : 0000000000000600");
+        assertThat(disassembleCleanly("DSDT")).doesNotContain("_S5");
     }
 
     @Test
