@@ -96,9 +96,9 @@ final class ImageFile implements AutoCloseable {
 
     private void requireCovered(long offset, long length, String what) {
         if (!covers(offset, length)) {
-            throw new BootException("%s is truncated or malformed: %s needs bytes [0x%x, +0x%x) but the file has "
-                    + "%d bytes; check that the file is a complete, uncorrupted image".formatted(path, what, offset,
-                    length, size));
+            throw new BootException(("%s is truncated or malformed: %s needs bytes [0x%x, +0x%x) but the file has "
+                    + "%d bytes; check that the file is a complete, uncorrupted image")
+                    .formatted(path, what, offset, length, size));
         }
     }
 

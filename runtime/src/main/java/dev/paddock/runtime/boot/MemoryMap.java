@@ -31,8 +31,13 @@ public record MemoryMap(List<Entry> entries) {
     }
 
     public static MemoryMap of(GuestMemory memory) {
+        return of(memory.regions());
+    }
+
+    /** The map for RAM {@code regions} (ascending, as {@link GuestMemory#regions()} gives them). */
+    public static MemoryMap of(List<GuestRegion> regions) {
         List<Entry> out = new ArrayList<>();
-        for (GuestRegion r : memory.regions()) {
+        for (GuestRegion r : regions) {
             if (r.guestAddress() == 0) {
                 if (r.end() < Layout.HIMEM_START) {
                     throw new BootException("guest low RAM ends at 0x%x, below 1 MiB; a Linux guest needs more memory"
@@ -49,7 +54,7 @@ public record MemoryMap(List<Entry> entries) {
         }
         if (out.isEmpty() || out.get(0).address() != 0) {
             throw new BootException("guest memory has no RAM region at address 0 (regions: %s); x86 guests need low RAM"
-                    .formatted(memory.regions()));
+                    .formatted(regions));
         }
         return new MemoryMap(out);
     }
