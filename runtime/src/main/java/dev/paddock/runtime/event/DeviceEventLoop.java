@@ -1,0 +1,177 @@
+package dev.paddock.runtime.event;
+
+import dev.paddock.hypervisor.linux.Epoll;
+import dev.paddock.hypervisor.linux.EventFd;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One VM's device event loop: a single platform thread blocked in {@code epoll_wait} over eventfds (the
+ * ioeventfd of each virtio queue, the console's hand-off, a stop eventfd), running each fd's
+ * {@link EventHandler} when it fires. vCPU threads never wait for device work: a queue notify is a write to an
+ * ioeventfd inside KVM, and this thread picks it up.
+ *
+ * <p>One thread per VM, not a shared pool: handlers of one VM then never run concurrently with each other (a
+ * device needs no lock against its own queue handlers), a VM that misbehaves can only stall itself, and the
+ * thread dies with the VM, which keeps teardown and leak accounting simple. An idle loop costs one parked
+ * thread and one epoll fd.
+ *
+ * <p>The loop owns its epoll and stop eventfd; the eventfds it watches belong to whoever registered them and
+ * must outlive the loop (close them after {@link #close()}). Level-triggered: the loop reads each ready
+ * eventfd (resetting it) before calling the handler. A handler that throws is reported to the failure
+ * consumer (the VM stops with an internal error) and the loop carries on serving the others.
+ */
+public final class DeviceEventLoop implements AutoCloseable {
+    private static final int MAX_EVENTS = 32;
+    private static final long STOP_TOKEN = 0;
+
+    private final Epoll epoll;
+    private final EventFd stop;
+    private final Thread thread;
+    private final Consumer<Throwable> onFailure;
+    private final Map<Long, Registration> handlers = new ConcurrentHashMap<>();
+    private final AtomicLong nextToken = new AtomicLong(STOP_TOKEN + 1);
+    private volatile boolean stopping;
+    private boolean closed;
+
+    private record Registration(EventFd eventFd, EventHandler handler) {
+    }
+
+    private DeviceEventLoop(String name, Consumer<Throwable> onFailure, Epoll epoll, EventFd stop) {
+        this.onFailure = onFailure;
+        this.epoll = epoll;
+        this.stop = stop;
+        this.thread = new Thread(this::loop, name);
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Creates the epoll and stop eventfd and starts the loop thread, named {@code name}. {@code onFailure} gets
+     * a handler's exception, or the loop's own if epoll fails (then the loop ends).
+     */
+    public static DeviceEventLoop start(String name, Consumer<Throwable> onFailure) {
+        Objects.requireNonNull(onFailure, "onFailure");
+        Epoll epoll = Epoll.create(MAX_EVENTS);
+        EventFd stop = null;
+        try {
+            stop = EventFd.create(true);
+            epoll.add(stop.fd(), Epoll.IN, STOP_TOKEN);
+            DeviceEventLoop loop = new DeviceEventLoop(name, onFailure, epoll, stop);
+            loop.thread.start();
+            return loop;
+        } catch (RuntimeException e) {
+            if (stop != null) {
+                closeAfter(stop, e);
+            }
+            closeAfter(epoll, e);
+            throw e;
+        }
+    }
+
+    private static void closeAfter(AutoCloseable c, RuntimeException primary) {
+        try {
+            c.close();
+        } catch (Exception closeFailure) {
+            primary.addSuppressed(closeFailure);
+        }
+    }
+
+    /** Runs {@code handler} on the loop thread each time {@code eventFd} is signalled. Any thread. */
+    public void register(EventFd eventFd, EventHandler handler) {
+        Objects.requireNonNull(eventFd, "eventFd");
+        Objects.requireNonNull(handler, "handler");
+        long token = nextToken.getAndIncrement();
+        handlers.put(token, new Registration(eventFd, handler));
+        try {
+            epoll.add(eventFd.fd(), Epoll.IN, token);
+        } catch (RuntimeException e) {
+            handlers.remove(token);
+            throw e;
+        }
+    }
+
+    /** The loop's thread, e.g. for a handler to assert where it runs. */
+    public Thread thread() {
+        return thread;
+    }
+
+    private void loop() {
+        try {
+            while (!stopping) {
+                int ready = epoll.await(-1);
+                for (int i = 0; i < ready && !stopping; i++) {
+                    long token = epoll.token(i);
+                    if (token == STOP_TOKEN) {
+                        stopping = true;
+                        break;
+                    }
+                    Registration r = handlers.get(token);
+                    if (r == null) {
+                        continue;
+                    }
+                    long count = r.eventFd().read();
+                    if (count == 0) {
+                        continue; // another wake-up already consumed it
+                    }
+                    try {
+                        r.handler().onEvent(count);
+                    } catch (RuntimeException | Error e) {
+                        onFailure.accept(e);
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            if (!stopping) {
+                onFailure.accept(e);
+            }
+        }
+    }
+
+    /**
+     * Stops the loop (a handler already running finishes first), waits for its thread and closes the epoll and
+     * stop eventfd. Idempotent. A handler cannot close its own loop (it would wait for itself): that throws
+     * {@link IllegalStateException}; the VM closes the loop from a vCPU or host thread instead.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        stopping = true;
+        stop.signal();
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("DeviceEventLoop.close() called from its own thread ("
+                    + thread.getName() + "): stop the VM from another thread");
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        closed = true;
+        RuntimeException failure = null;
+        try {
+            epoll.close();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            stop.close();
+        } catch (RuntimeException e) {
+            if (failure == null) failure = e; else failure.addSuppressed(e);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

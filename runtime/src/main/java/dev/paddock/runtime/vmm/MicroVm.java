@@ -1,0 +1,513 @@
+package dev.paddock.runtime.vmm;
+
+import dev.paddock.hypervisor.linux.EventFd;
+import dev.paddock.hypervisor.linux.Kvm;
+import dev.paddock.hypervisor.linux.KvmVcpu;
+import dev.paddock.hypervisor.linux.KvmVm;
+import dev.paddock.hypervisor.linux.MmapGuestMemory;
+import dev.paddock.hypervisor.x86.Regs;
+import dev.paddock.hypervisor.x86.Segment;
+import dev.paddock.runtime.arch.x86.Layout;
+import dev.paddock.runtime.bus.Interrupt;
+import dev.paddock.runtime.bus.MmioBus;
+import dev.paddock.runtime.bus.PioBus;
+import dev.paddock.runtime.devices.legacy.ConsoleBuffer;
+import dev.paddock.runtime.devices.legacy.ConsoleListener;
+import dev.paddock.runtime.devices.legacy.I8042;
+import dev.paddock.runtime.devices.legacy.Serial8250;
+import dev.paddock.runtime.event.DeviceEventLoop;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A running (or runnable) microVM on KVM: guest RAM, the in-kernel irqchip and PIT, N vCPU threads, the PIO and
+ * MMIO buses with their devices, and one device event loop. Built by {@link VmBuilder}; then
+ * {@link #start()}, {@link #pause()}/{@link #resume()}, and it ends by itself when the guest powers off, resets or
+ * faults, or when the host calls {@link #stop()} or {@link #kill()}. When it ends, every thread, fd and mapping it
+ * held is released before {@link VmListener#stopped} is called and {@link #stopped()} completes.
+ *
+ * <p>A guest exit the VMM cannot handle stops this VM with {@link StopReason#INTERNAL_ERROR}; it never throws
+ * into other VMs' threads or ends the JVM.
+ */
+public final class MicroVm implements AutoCloseable {
+    private enum RunControl { RUN, PAUSE, STOP }
+
+    private final String name;
+    private final VmConfig config;
+    private final VmListener listener;
+    private final Teardown teardown = new Teardown();
+    private final PioBus pio = new PioBus();
+    private final MmioBus mmio = new MmioBus();
+    private final List<KvmVcpu> vcpus = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final CompletableFuture<VmStop> stopped = new CompletableFuture<>();
+
+    private Kvm kvm;
+    private KvmVm vm;
+    private MmapGuestMemory memory;
+    private DeviceEventLoop deviceLoop;
+    private Serial8250 serial;
+    private ConsoleBuffer console;
+    private ConsoleListener consoleListener;
+
+    private final Object lock = new Object();
+    /** Read without the lock on every exit; written under it. */
+    private volatile RunControl control = RunControl.RUN;
+    private VmState state = VmState.CREATED;
+    private VmStop stopRequest;
+    private int liveThreads;
+    private int parkedThreads;
+    private boolean released;
+
+    private MicroVm(String name, VmConfig config, VmListener listener) {
+        this.name = name;
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Builds the VM in the order KVM needs (REFERENCE.md); on failure releases what was acquired and throws. */
+    static MicroVm create(String name, VmConfig config, BootSource boot, List<DeviceAttachment> devices,
+            VmListener listener) {
+        MicroVm m = new MicroVm(name, config, listener);
+        try {
+            m.assemble(boot, devices);
+            return m;
+        } catch (RuntimeException | Error e) {
+            RuntimeException releaseFailure = m.release();
+            if (releaseFailure != null) {
+                e.addSuppressed(releaseFailure);
+            }
+            throw e;
+        }
+    }
+
+    private void assemble(BootSource boot, List<DeviceAttachment> devices) {
+        kvm = teardown.hold("/dev/kvm", Kvm.open());
+        vm = teardown.hold("the VM fd", kvm.createVm());
+        vm.setTssAddress(Layout.KVM_TSS_ADDRESS);
+        memory = teardown.hold("guest RAM", MmapGuestMemory.allocate(Layout.ramRegions(config.memoryBytes())));
+        vm.mapMemory(memory);
+        vm.createIrqchip();
+        vm.createPit2();
+        KvmVcpu.prepareKick();
+        for (int i = 0; i < config.vcpus(); i++) {
+            vcpus.add(teardown.hold("vCPU " + i, vm.createVcpu(i)));
+        }
+        deviceLoop = DeviceEventLoop.start(threadName("devices"),
+                e -> requestStop(new VmStop(StopReason.INTERNAL_ERROR, "device event loop: " + e)));
+        for (DeviceAttachment d : devices) {
+            d.attach(this);
+        }
+        if (boot instanceof RealModeImage image) {
+            loadRealMode(image);
+        } else if (boot instanceof KernelConfig kernel) {
+            throw new UnsupportedOperationException("booting a Linux kernel (" + kernel.kernel() + ") needs the"
+                    + " kernel loaders and ACPI tables of issue 4, which this build does not have yet");
+        }
+    }
+
+    private void loadRealMode(RealModeImage image) {
+        byte[] code = image.code();
+        memory.write(image.loadAddress(), code, 0, code.length);
+        KvmVcpu boot = vcpus.get(0);
+        boot.setSregs(boot.sregs().withSegments(Segment.realMode(0, true), Segment.realMode(0, false)));
+        boot.setRegs(boot.regs().with(Regs.Register.RIP, image.loadAddress())
+                .with(Regs.Register.RSP, image.loadAddress())
+                .with(Regs.Register.RFLAGS, Regs.RFLAGS_RESERVED));
+    }
+
+    // ---- assembly helpers for device attachments ----
+
+    String threadName(String what) {
+        return "vm-" + name + "-" + what;
+    }
+
+    VmConfig config() {
+        return config;
+    }
+
+    KvmVm kvmVm() {
+        return vm;
+    }
+
+    MmapGuestMemory memory() {
+        return memory;
+    }
+
+    List<KvmVcpu> vcpus() {
+        return vcpus;
+    }
+
+    DeviceEventLoop deviceLoop() {
+        return deviceLoop;
+    }
+
+    /** An eventfd this VM closes when it ends. */
+    EventFd newEventFd(String what) {
+        return teardown.hold(what, EventFd.create(true));
+    }
+
+    /** An edge-triggered interrupt on {@code gsi} through a new irqfd. */
+    Interrupt newIrqfdInterrupt(String what, int gsi) {
+        EventFd fd = newEventFd("irqfd of " + what + " (GSI " + gsi + ")");
+        vm.registerIrqfd(fd, gsi);
+        return new EventFdInterrupt(fd);
+    }
+
+    void attachSerial(ConsoleListener listener) {
+        if (serial != null) {
+            throw new VmConfigException("a serial console is already attached at COM1");
+        }
+        Interrupt irq = newIrqfdInterrupt("COM1", Layout.COM1_IRQ);
+        EventFd consoleReady = newEventFd("console hand-off");
+        consoleListener = listener;
+        console = new ConsoleBuffer(ConsoleBuffer.DEFAULT_CAPACITY, consoleReady::signal);
+        deviceLoop.register(consoleReady, count -> deliverConsole());
+        serial = new Serial8250(irq, console);
+        pio.insert(Layout.COM1_PORT, Serial8250.PORT_COUNT, "COM1 (8250 UART)", serial);
+    }
+
+    void attachI8042() {
+        Interrupt irq = newIrqfdInterrupt("i8042 keyboard", I8042_KEYBOARD_IRQ);
+        I8042 i8042 = new I8042(irq, () -> requestStop(new VmStop(StopReason.GUEST_RESET,
+                "the guest pulsed the CPU reset line through the i8042 (command 0xFE, as with reboot=k)")));
+        pio.insert(Layout.I8042_DATA_PORT, 1, "i8042 data", i8042.dataPort());
+        pio.insert(Layout.I8042_COMMAND_PORT, 1, "i8042 command/status", i8042.commandPort());
+    }
+
+    /** ISA IRQ 1: the PS/2 keyboard's line on every PC. */
+    static final int I8042_KEYBOARD_IRQ = 1;
+
+    private void deliverConsole() {
+        byte[] bytes = console.drain();
+        if (bytes.length > 0) {
+            consoleListener.output(bytes);
+        }
+    }
+
+    // ---- lifecycle ----
+
+    /** Starts one platform thread per vCPU. Once only. */
+    public void start() {
+        synchronized (lock) {
+            if (state != VmState.CREATED) {
+                throw new IllegalStateException("VM " + name + " cannot start: it is " + state);
+            }
+            state = VmState.RUNNING;
+            liveThreads = vcpus.size();
+            for (KvmVcpu v : vcpus) {
+                Thread t = new Thread(new VcpuThread(this, v, pio, mmio), threadName("vcpu" + v.id()));
+                t.setDaemon(true);
+                threads.add(t);
+            }
+        }
+        listener.started();
+        for (Thread t : threads) {
+            t.start();
+        }
+    }
+
+    /** Kicks every vCPU out of the guest and parks its thread; returns once all are parked (or the VM ended). */
+    public void pause() {
+        synchronized (lock) {
+            if (state != VmState.RUNNING) {
+                throw new IllegalStateException("VM " + name + " cannot pause: it is " + state);
+            }
+            control = RunControl.PAUSE;
+            kickAll();
+            while (control == RunControl.PAUSE && parkedThreads < liveThreads) {
+                waitOnLock();
+            }
+            if (control != RunControl.PAUSE) {
+                return; // it stopped meanwhile; stopped() tells how
+            }
+            state = VmState.PAUSED;
+        }
+        listener.paused();
+    }
+
+    /** Lets the parked vCPU threads run the guest again. */
+    public void resume() {
+        synchronized (lock) {
+            if (state != VmState.PAUSED) {
+                throw new IllegalStateException("VM " + name + " cannot resume: it is " + state);
+            }
+            control = RunControl.RUN;
+            state = VmState.RUNNING;
+            lock.notifyAll();
+        }
+        listener.resumed();
+    }
+
+    /** Stops the VM from the host and waits until it has released everything. */
+    public VmStop stop() {
+        requestStop(new VmStop(StopReason.HOST_STOP, "stopped by the host"));
+        return awaitStopped();
+    }
+
+    /**
+     * Kills the VM: like {@link #stop()}, but reported as {@link StopReason#KILLED}, for a host that gives up on
+     * the guest. vCPUs leave at once either way (a kick interrupts KVM_RUN wherever the guest is); device work
+     * already queued on the event loop is not waited for beyond the handler that is running.
+     */
+    public VmStop kill() {
+        requestStop(new VmStop(StopReason.KILLED, "killed by the host"));
+        return awaitStopped();
+    }
+
+    /** Completes with how the VM ended, after everything it held is released. */
+    public CompletableFuture<VmStop> stopped() {
+        return stopped;
+    }
+
+    /** Waits up to {@code timeout} for the VM to end. */
+    public Optional<VmStop> awaitStop(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(stopped.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("VM " + name + " ended abnormally", e.getCause());
+        }
+    }
+
+    public VmState state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The port I/O bus, e.g. for its unclaimed-access counters. */
+    public PioBus pioBus() {
+        return pio;
+    }
+
+    public MmioBus mmioBus() {
+        return mmio;
+    }
+
+    /**
+     * Queues host input for the guest's serial console; returns how many bytes fit (the rest: try again later).
+     */
+    public int sendConsoleInput(byte[] bytes, int offset, int length) {
+        if (serial == null) {
+            throw new IllegalStateException("VM " + name + " has no serial console; build it with attachSerial()");
+        }
+        return serial.enqueueInput(bytes, offset, length);
+    }
+
+    /** Console bytes dropped because the console listener fell more than a buffer behind. */
+    public long droppedConsoleBytes() {
+        return console == null ? 0 : console.dropped();
+    }
+
+    /** Stops the VM if it still runs (HOST_STOP), waits for it, and waits for its threads to end. */
+    @Override
+    public void close() {
+        stop();
+        for (Thread t : threads) {
+            if (t != Thread.currentThread()) {
+                joinUninterruptibly(t);
+            }
+        }
+    }
+
+    // ---- run control, called by vCPU threads ----
+
+    /** Parks while paused; returns true to run the guest again, false to leave. */
+    boolean awaitRunPermission() {
+        RunControl c = control;
+        if (c == RunControl.RUN) {
+            return true;
+        }
+        synchronized (lock) {
+            if (control == RunControl.PAUSE) {
+                // Counted once per park, and only this change notifies: parked threads woken by each other's
+                // notifications must not notify again, or they would wake each other forever.
+                parkedThreads++;
+                lock.notifyAll();
+                try {
+                    while (control == RunControl.PAUSE) {
+                        waitOnLock();
+                    }
+                } finally {
+                    parkedThreads--;
+                }
+            }
+            return control == RunControl.RUN;
+        }
+    }
+
+    /** Ends the VM for {@code stop}'s reason; the first request wins. Any thread; never waits. */
+    void requestStop(VmStop stop) {
+        boolean finishNow;
+        synchronized (lock) {
+            if (stopRequest != null) {
+                return;
+            }
+            stopRequest = stop;
+            control = RunControl.STOP;
+            finishNow = state == VmState.CREATED;
+            state = VmState.STOPPING;
+            lock.notifyAll();
+            kickAll();
+        }
+        if (finishNow) {
+            if (deviceLoop != null && Thread.currentThread() == deviceLoop.thread()) {
+                Thread finisher = new Thread(this::finish, threadName("teardown"));
+                finisher.start();
+            } else {
+                finish();
+            }
+        }
+    }
+
+    void vcpuThreadExited() {
+        synchronized (lock) {
+            liveThreads--;
+            lock.notifyAll();
+            if (liveThreads > 0) {
+                return;
+            }
+        }
+        finish();
+    }
+
+    /** With the lock held: brings every vCPU out of KVM_RUN (or keeps it from entering). */
+    private void kickAll() {
+        if (released) {
+            return;
+        }
+        for (KvmVcpu v : vcpus) {
+            v.kick();
+        }
+    }
+
+    /** The last vCPU thread (or the host, for a VM never started) releases everything and reports the end. */
+    private void finish() {
+        VmStop stop;
+        synchronized (lock) {
+            stop = stopRequest;
+        }
+        RuntimeException failure = null;
+        if (deviceLoop != null) {
+            try {
+                deviceLoop.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            try {
+                if (console != null) {
+                    deliverConsole(); // what the guest wrote last, e.g. the line before its reset
+                }
+            } catch (RuntimeException e) {
+                failure = addTo(failure, e);
+            }
+        }
+        RuntimeException releaseFailure = release();
+        if (releaseFailure != null) {
+            failure = addTo(failure, releaseFailure);
+        }
+        if (failure != null) {
+            stop = new VmStop(stop.reason(), stop.detail() + "; releasing the VM failed: " + failure.getMessage());
+        }
+        synchronized (lock) {
+            state = VmState.STOPPED;
+        }
+        try {
+            listener.stopped(stop);
+        } finally {
+            stopped.complete(stop);
+        }
+    }
+
+    private RuntimeException release() {
+        synchronized (lock) {
+            released = true;
+        }
+        RuntimeException failure = null;
+        if (deviceLoop != null) {
+            try {
+                deviceLoop.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        RuntimeException r = teardown.releaseAll();
+        return r == null ? failure : addTo(failure, r);
+    }
+
+    private static RuntimeException addTo(RuntimeException first, RuntimeException next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    private VmStop awaitStopped() {
+        if (threads.contains(Thread.currentThread())
+                || (deviceLoop != null && Thread.currentThread() == deviceLoop.thread())) {
+            // Called from the VM's own thread (e.g. a listener): the VM ends once this thread returns.
+            synchronized (lock) {
+                return stopRequest;
+            }
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return stopped.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("VM " + name + " ended abnormally", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void waitOnLock() {
+        try {
+            lock.wait();
+        } catch (InterruptedException e) {
+            // Our own threads are never interrupted by us; a caller's interrupt is kept for it to see.
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for VM " + name + "'s vCPUs", e);
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MicroVm[" + name + ", " + config.vcpus() + " vCPUs, " + config.memoryMiB() + " MiB, " + state() + "]";
+    }
+}

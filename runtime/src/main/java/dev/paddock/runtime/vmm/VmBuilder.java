@@ -1,0 +1,152 @@
+package dev.paddock.runtime.vmm;
+
+import dev.paddock.runtime.devices.legacy.ConsoleListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Describes a microVM in small steps and builds it:
+ * <pre>{@code
+ * MicroVm vm = VmBuilder.create()
+ *         .memoryMiB(256).vcpus(2)
+ *         .kernel(Path.of("vmlinuz")).initrd(Path.of("initrd.img")).cmdline("console=ttyS0 reboot=k panic=1")
+ *         .attachSerial(bytes -> System.out.write(bytes, 0, bytes.length))
+ *         .attachI8042()
+ *         .listener(myListener)
+ *         .build();
+ * vm.start();
+ * }</pre>
+ * Settings are checked as they are given and again in {@link #build()}, which throws {@link VmConfigException}
+ * naming the setting, the value and what is allowed. Devices are attached in the order of the steps.
+ */
+public final class VmBuilder {
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
+    private String name = "vm" + NEXT_ID.incrementAndGet();
+    private long memoryBytes = 256L << 20;
+    private int vcpus = 1;
+    private Path kernel;
+    private Path initrd;
+    private String cmdline = "";
+    private RealModeImage realModeImage;
+    private VmListener listener = VmListener.NONE;
+    private boolean serialAttached;
+    private final List<DeviceAttachment> devices = new ArrayList<>();
+
+    private VmBuilder() {
+    }
+
+    public static VmBuilder create() {
+        return new VmBuilder();
+    }
+
+    /** A short name for threads and messages (letters, digits, '-', '_'). Default: vm1, vm2, … */
+    public VmBuilder name(String name) {
+        if (name == null || !name.matches("[A-Za-z0-9_-]{1,32}")) {
+            throw new VmConfigException("VM name \"" + name + "\" must be 1 to 32 letters, digits, '-' or '_'");
+        }
+        this.name = name;
+        return this;
+    }
+
+    /** Guest RAM in bytes (at least 64 MiB, whole MiB). Default 256 MiB. */
+    public VmBuilder memory(long bytes) {
+        new VmConfig(bytes, 1);
+        this.memoryBytes = bytes;
+        return this;
+    }
+
+    public VmBuilder memoryMiB(long mib) {
+        return memory(mib << 20);
+    }
+
+    /** vCPUs, 1 to 254. Default 1. */
+    public VmBuilder vcpus(int n) {
+        new VmConfig(VmConfig.MIN_MEMORY_MIB << 20, n);
+        this.vcpus = n;
+        return this;
+    }
+
+    /** The kernel to boot: a bzImage or an ELF vmlinux with a PVH note. */
+    public VmBuilder kernel(Path kernel) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+        return this;
+    }
+
+    public VmBuilder initrd(Path initrd) {
+        this.initrd = Objects.requireNonNull(initrd, "initrd");
+        return this;
+    }
+
+    public VmBuilder cmdline(String cmdline) {
+        this.cmdline = Objects.requireNonNull(cmdline, "cmdline");
+        return this;
+    }
+
+    /** Instead of a kernel: a flat real-mode program (tests, probes). */
+    public VmBuilder realModeImage(RealModeImage image) {
+        this.realModeImage = Objects.requireNonNull(image, "image");
+        return this;
+    }
+
+    /** An 8250 UART at COM1 (ports 0x3F8–0x3FF, IRQ 4) whose output goes to {@code console}. */
+    public VmBuilder attachSerial(ConsoleListener console) {
+        Objects.requireNonNull(console, "console");
+        if (serialAttached) {
+            throw new VmConfigException("attachSerial() was called twice; a VM has one serial console at COM1");
+        }
+        serialAttached = true;
+        devices.add(vm -> vm.attachSerial(console));
+        return this;
+    }
+
+    /** The i8042 PS/2 controller at ports 0x60/0x64: a guest reset through it ({@code reboot=k}) ends the VM. */
+    public VmBuilder attachI8042() {
+        devices.add(MicroVm::attachI8042);
+        return this;
+    }
+
+    public VmBuilder listener(VmListener listener) {
+        this.listener = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /** The machine settings, checked. */
+    public VmConfig config() {
+        return new VmConfig(memoryBytes, vcpus);
+    }
+
+    /** What the VM boots, checked: exactly one of a kernel or a real-mode image. */
+    public BootSource bootSource() {
+        if (kernel != null && realModeImage != null) {
+            throw new VmConfigException("both a kernel (" + kernel + ") and a real-mode image were given; choose one");
+        }
+        if (realModeImage != null) {
+            if (initrd != null || !cmdline.isEmpty()) {
+                throw new VmConfigException("an initrd or a kernel command line needs a kernel, not a real-mode image");
+            }
+            return realModeImage;
+        }
+        if (kernel == null) {
+            if (initrd != null) {
+                throw new VmConfigException("an initrd (" + initrd + ") was given without a kernel; add kernel(path)");
+            }
+            throw new VmConfigException("nothing to boot: give kernel(path) or realModeImage(image)");
+        }
+        return new KernelConfig(kernel, Optional.ofNullable(initrd), cmdline);
+    }
+
+    /** Creates the VM (not yet running: call {@link MicroVm#start()}). */
+    public MicroVm build() {
+        VmConfig config = config();
+        BootSource boot = bootSource();
+        if (boot instanceof KernelConfig k) {
+            k.checkFiles();
+        }
+        return MicroVm.create(name, config, boot, List.copyOf(devices), listener);
+    }
+}
