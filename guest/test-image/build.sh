@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the boot test image (README.md here) into ${PADDOCK_STATE:-$HOME/.paddock}/test-image/:
-#   vmlinuz            Debian's cloud kernel (linux-image-<abi>-cloud-amd64), a bzImage
-#   vmlinux            the ELF vmlinux inside it (LZ4 payload, extract-vmlinux.sh), for PVH entry
+#   vmlinuz            Debian's cloud kernel (linux-image-<abi>-cloud-amd64), a bzImage, fetched by ../kernel/fetch.sh
+#   vmlinux            the ELF vmlinux inside it (LZ4 payload, ../kernel/extract-vmlinux.sh), for PVH entry
 #   initramfs.cpio.gz  busybox-static, the virtio-mmio/blk/rng modules (+ modinfo dependencies), our /init
 #   disk.ext4          an ext4 image (mke2fs -d) holding disk/paddock-known-file.txt
 #   cmdline            the kernel command line to boot it with (a copy of ./cmdline)
@@ -38,90 +38,33 @@ mkdir -p "$out"
 exec 9>"$out/.build.lock"
 flock 9
 
-# --- the kernel package --------------------------------------------------------------------------
-# linux-image-cloud-amd64 is a metapackage; its dependency names the real linux-image-<abi>-cloud-amd64.
-resolve_kernel() {
-  apt-cache depends "$kernel_meta" 2>/dev/null \
-    | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n1
-}
-kpkg="$(resolve_kernel)"
-if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ]; then
-  log "apt does not know $kernel_meta yet; running apt-get update"
-  apt-get update -qq >&2 || true
-  kpkg="$(resolve_kernel)"
-fi
-[ -n "$kpkg" ] || die "apt cannot resolve $kernel_meta to a kernel package. Run 'apt-get update' (as root) and retry."
-kver="${kpkg#linux-image-}"
-kdir="$out/kernel/$kver"
-if [ ! -f "$kdir/.extracted" ]; then
-  log "fetching $kpkg"
-  rm -rf "$kdir"; mkdir -p "$kdir/deb"
-  if ! (cd "$kdir/deb" && apt-get download "$kpkg" >"$kdir/download.log" 2>&1); then
-    cat "$kdir/download.log" >&2 || true
-    die "could not download the Debian package $kpkg with 'apt-get download'. Check apt's sources and network, run 'apt-get update', and retry."
-  fi
-  log "extracting $kpkg"
-  dpkg-deb -x "$kdir"/deb/*.deb "$kdir/root"
-  rm -rf "$kdir/deb"
-  touch "$kdir/.extracted"
-fi
-vmlinuz="$kdir/root/boot/vmlinuz-$kver"
-moddir="$kdir/root/lib/modules/$kver"
-[ -f "$vmlinuz" ] || die "the package $kpkg has no boot/vmlinuz-$kver"
-ln -sfn "kernel/$kver/root/boot/vmlinuz-$kver" "$out/vmlinuz"
-
-# --- the ELF vmlinux for PVH ---------------------------------------------------------------------
-vmlinux="$kdir/vmlinux"
-if [ ! -f "$vmlinux" ] || [ "$here/extract-vmlinux.sh" -nt "$vmlinux" ]; then
-  log "extracting the ELF vmlinux from vmlinuz-$kver"
-  "$here/extract-vmlinux.sh" "$vmlinuz" "$vmlinux"
-fi
-ln -sfn "kernel/$kver/vmlinux" "$out/vmlinux"
+# --- the kernel (shared with the sandbox image: guest/kernel/fetch.sh) ------------------------------
+kernel_env="$("$here/../kernel/fetch.sh")" || die "fetching the kernel failed (reason above)"
+eval "$kernel_env"
+kver="$kernel_version"
+ln -sfn "$kernel_vmlinuz" "$out/vmlinuz"
+ln -sfn "$kernel_vmlinux" "$out/vmlinux"
+rm -rf "$out/kernel"   # where this script kept its own copy before guest/kernel/ existed
 
 # --- the initramfs -------------------------------------------------------------------------------
-key="$( { echo "$kver"; echo "${modules[*]}"; cat "$here/init"; sha256sum "$busybox_bin"; } | sha256sum | cut -c1-16)"
+key="$( { echo "$kver"; echo "${modules[*]}"; cat "$here/../kernel/modules.sh" "$here/init"; sha256sum "$busybox_bin"; } | sha256sum | cut -c1-16)"
 initrd="$out/initramfs-$key.cpio.gz"
 if [ ! -f "$initrd" ]; then
   log "building the initramfs ($kver)"
-  declare -A path_of=()
-  while IFS= read -r ko; do
-    name="${ko##*/}"; name="${name%%.ko*}"; path_of["${name//-/_}"]="$ko"
-  done < <(find "$moddir/kernel" -name '*.ko*')
-  ordered=()
-  declare -A seen=()
-  add_module() {
-    local name="${1//-/_}" dep
-    [ -n "${seen[$name]:-}" ] && return 0
-    local ko="${path_of[$name]:-}"
-    [ -n "$ko" ] || die "module $1 is not in $kpkg"
-    seen[$name]=1
-    for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do add_module "$dep"; done
-    ordered+=("$ko")
-  }
-  for m in "${modules[@]}"; do add_module "$m"; done
-
   work="$(mktemp -d "$out/initramfs.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work"/{bin,dev,proc,sys,mnt,lib/modules,etc}
   cp "$busybox_bin" "$work/bin/busybox"
   ln -s busybox "$work/bin/sh"
   install -m 0755 "$here/init" "$work/init"
-  : > "$work/etc/modules"
-  for ko in "${ordered[@]}"; do
-    # busybox insmod takes plain .ko files only: decompress whatever the package compressed.
-    base="$(basename "$ko")"
-    case "$ko" in
-      *.ko.xz) xz -dc "$ko" > "$work/lib/modules/${base%.xz}"; base="${base%.xz}" ;;
-      *.ko.zst) zstd -qdc "$ko" > "$work/lib/modules/${base%.zst}"; base="${base%.zst}" ;;
-      *) cp "$ko" "$work/lib/modules/$base" ;;
-    esac
-    echo "$base" >> "$work/etc/modules"
-  done
+  # Plain .ko files with their modinfo dependencies first; busybox's insmod takes only uncompressed ones.
+  "$here/../kernel/modules.sh" "$kernel_modules" "$work/lib/modules" "${modules[@]}" > "$work/etc/modules" \
+    || die "collecting the modules failed (reason above)"
   (cd "$work" && find . -print0 | cpio --null -o -H newc --quiet -R 0:0 | gzip -1) > "$initrd.tmp"
   mv -f "$initrd.tmp" "$initrd"
+  log "modules: $(tr '\n' ' ' < "$work/etc/modules")"
   rm -rf "$work"; trap - EXIT
   find "$out" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -name "$(basename "$initrd")" -delete
-  log "modules: $(printf '%s ' "${ordered[@]##*/}")"
 fi
 ln -sfn "$(basename "$initrd")" "$out/initramfs.cpio.gz"
 

@@ -28,7 +28,7 @@ class DebianCloudKernelTest {
     private static final String METAPACKAGE = "linux-image-cloud-amd64";
     private static final Path CACHE = Path.of("target", "debian-cloud-kernel").toAbsolutePath();
     /** The other engineer's image build extracts vmlinux with this script; the test uses the same one. */
-    private static final Path EXTRACT_VMLINUX = Path.of("..", "guest", "test-image", "extract-vmlinux.sh")
+    private static final Path EXTRACT_VMLINUX = Path.of("..", "guest", "kernel", "extract-vmlinux.sh")
             .toAbsolutePath().normalize();
 
     private static Path bzImage;
