@@ -1,0 +1,50 @@
+package dev.paddock.vsock.agent;
+
+import dev.paddock.vsock.agent.impl.AgentConnection;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+
+/**
+ * A connection to one guest agent, speaking guest/PROTOCOL.md: exec, stream open, health and shutdown, many at
+ * once over one connection, each with credit-based flow control both ways.
+ *
+ * <p>Every method may be called from any thread; the connection's state lives on one Vert.x context (the one
+ * current when {@link #connect} was called, or a new event loop), and callbacks run there. Nothing blocks.
+ */
+public interface AgentClient {
+    /** Connects with default options; see {@link #connect(Vertx, SocketAddress, AgentClientOptions)}. */
+    static Future<AgentClient> connect(Vertx vertx, SocketAddress agent) {
+        return connect(vertx, agent, new AgentClientOptions());
+    }
+
+    /**
+     * Connects to an agent (in loopback mode, {@code SocketAddress.domainSocketAddress(path)}), exchanges
+     * {@code HELLO}s and checks the agent's version. Fails with {@link AgentVersionException} when the agent speaks
+     * another major version, and with {@link AgentConnectionException} when it does not answer in time.
+     */
+    static Future<AgentClient> connect(Vertx vertx, SocketAddress agent, AgentClientOptions options) {
+        return AgentConnection.connect(vertx, agent, options);
+    }
+
+    /** Starts a process; completes once it runs (EXEC_STARTED), fails with {@link AgentErrorReply} if it cannot. */
+    Future<ExecProcess> exec(ExecRequest request);
+
+    /** Opens a byte stream to a socket in the guest; fails with {@link AgentErrorReply} (CONNECT_FAILED). */
+    Future<AgentStream> openStream(StreamTarget target);
+
+    /** Asks the agent how it is. */
+    Future<Health> health();
+
+    /** Asks the agent to shut down in order; completes when it has acknowledged (SHUTTING_DOWN). */
+    Future<Void> shutdown();
+
+    /** Closes the connection; everything still open fails with {@link AgentConnectionException}. */
+    Future<Void> close();
+
+    /** What the agent announced in its HELLO. */
+    AgentInfo agent();
+
+    /** Completes when the connection ends, with the reason as a failure unless {@link #close()} ended it. */
+    Future<Void> closeFuture();
+}

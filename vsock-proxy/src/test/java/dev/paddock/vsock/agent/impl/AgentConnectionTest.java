@@ -1,0 +1,256 @@
+package dev.paddock.vsock.agent.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.vsock.agent.AgentClient;
+import dev.paddock.vsock.agent.AgentClientOptions;
+import dev.paddock.vsock.agent.AgentConnectionException;
+import dev.paddock.vsock.agent.AgentErrorCode;
+import dev.paddock.vsock.agent.AgentErrorReply;
+import dev.paddock.vsock.agent.AgentVersionException;
+import dev.paddock.vsock.agent.ExecProcess;
+import dev.paddock.vsock.agent.ExecRequest;
+import dev.paddock.vsock.agent.ExitStatus;
+import dev.paddock.vsock.agent.wire.Frame;
+import dev.paddock.vsock.agent.wire.HelloMessage;
+import dev.paddock.vsock.agent.wire.Op;
+import dev.paddock.vsock.agent.wire.PayloadWriter;
+import dev.paddock.vsock.agent.wire.Payloads;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The client against a scripted fake agent: the cases the real agent never produces (broken frames, other
+ * versions, data beyond credit) and the exact credit arithmetic of PROTOCOL.md §5.
+ */
+@ExtendWith(VertxExtension.class)
+class AgentConnectionTest {
+    FakeAgent agent;
+
+    @BeforeEach
+    void startAgent(Vertx vertx, VertxTestContext ctx) {
+        FakeAgent.start(vertx).onComplete(ctx.succeeding(a -> {
+            agent = a;
+            ctx.completeNow();
+        }));
+    }
+
+    @AfterEach
+    void stopAgent() throws Exception {
+        agent.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void helloExchangeRecordsTheAgent(Vertx vertx, VertxTestContext ctx) {
+        AgentClient.connect(vertx, agent.address()).onComplete(ctx.succeeding(client -> ctx.verify(() -> {
+            assertThat(client.agent().software()).isEqualTo("fake-agent/1");
+            assertThat(client.agent().initialWindow()).isEqualTo(65536);
+            HelloMessage sent = HelloMessage.decodeFromAgent(agent.received.get(0).payload());
+            assertThat(sent.software()).isEqualTo("paddock-vsock-proxy/0.1.0");
+            assertThat(sent.initialWindow()).isEqualTo(256 * 1024);
+            ctx.completeNow();
+        })));
+    }
+
+    @Test
+    void anotherMajorVersionFailsConnectAndTellsTheAgent(Vertx vertx, VertxTestContext ctx) {
+        agent.hello(new HelloMessage(2, 0, 0, 65536, 65536, 1024, "future-agent/2"));
+        AgentClient.connect(vertx, agent.address()).onComplete(ctx.failing(e -> ctx.verify(() -> {
+            assertThat(e).isInstanceOf(AgentVersionException.class)
+                    .hasMessageContaining("agent speaks protocol 2.0; this client speaks 1.0");
+            vertx.setTimer(100, t -> ctx.verify(() -> {
+                Frame error = agent.received.get(agent.received.size() - 1);
+                assertThat(error.op()).isEqualTo(Op.ERROR);
+                assertThat(error.payload().getIntLE(0)).isEqualTo(AgentErrorCode.UNSUPPORTED_VERSION.wire());
+                ctx.completeNow();
+            }));
+        })));
+    }
+
+    @Test
+    void silentAgentFailsConnectAfterTheHelloTimeout(Vertx vertx, VertxTestContext ctx) {
+        // A peer that answers nothing: a plain server that never writes.
+        vertx.createNetServer().connectHandler(s -> { })
+                .listen(io.vertx.core.net.SocketAddress.domainSocketAddress(agent.socketPath + ".mute"))
+                .compose(s -> AgentClient.connect(vertx,
+                        io.vertx.core.net.SocketAddress.domainSocketAddress(agent.socketPath + ".mute"),
+                        new AgentClientOptions().helloTimeout(java.time.Duration.ofMillis(300))))
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).isInstanceOf(AgentConnectionException.class)
+                            .hasMessageContaining("did not answer HELLO within 300 ms");
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void oversizedFrameFailsEveryPendingFutureAndTellsTheAgent(Vertx vertx, VertxTestContext ctx) {
+        var failures = ctx.checkpoint(2);
+        AgentClient.connect(vertx, agent.address()).onComplete(ctx.succeeding(client -> {
+            Future<ExecProcess> exec = client.exec(ExecRequest.of("sleep", "100"));
+            Future<?> health = client.health();
+            agent.script((a, frame) -> {
+                if (frame.op() == Op.HEALTH) {
+                    a.sendRaw(Buffer.buffer().appendUnsignedIntLE(1 << 20).appendUnsignedIntLE(1)
+                            .appendBytes(new byte[] {Op.DATA, 1, 0, 0}));
+                }
+            });
+            for (Future<?> pending : new Future<?>[] {exec, health}) {
+                pending.onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).isInstanceOf(AgentConnectionException.class)
+                            .hasMessageContaining("frame length 1048576 exceeds MAX_PAYLOAD 65536");
+                    failures.flag();
+                })));
+            }
+            client.closeFuture().onComplete(ctx.failing(e -> vertx.setTimer(100, t -> ctx.verify(() -> {
+                Frame last = agent.received.get(agent.received.size() - 1);
+                assertThat(last.op()).isEqualTo(Op.ERROR);
+                assertThat(last.stream()).isZero();
+                assertThat(last.payload().getIntLE(0)).isEqualTo(AgentErrorCode.FRAME_TOO_LARGE.wire());
+            }))));
+        }));
+    }
+
+    @Test
+    void outputBeyondTheGrantedWindowIsAFlowControlViolation(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                a.send(new Frame(frame.stream(), Op.DATA, Op.CHAN_STDOUT, 0, Buffer.buffer(new byte[4097])));
+            }
+        });
+        AgentClient.connect(vertx, agent.address(), new AgentClientOptions().initialWindow(4096))
+                .compose(client -> client.exec(ExecRequest.of("yes")))
+                .compose(ExecProcess::exitStatus)
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).hasMessageContaining("sent 4097 bytes").hasMessageContaining("only 4096 bytes of credit");
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void pausedStdoutGrantsNoCreditAndResumingGrantsWhatWasConsumed(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                a.send(new Frame(frame.stream(), Op.DATA, Op.CHAN_STDOUT, 0, Buffer.buffer(new byte[4096])));
+            }
+        });
+        AgentClient.connect(vertx, agent.address(), new AgentClientOptions().initialWindow(4096))
+                .compose(client -> client.exec(ExecRequest.of("yes")))
+                .onComplete(ctx.succeeding(process -> {
+                    long[] got = new long[1];
+                    process.stdout().pause();
+                    process.stdout().handler(b -> got[0] += b.length());
+                    vertx.setTimer(300, t -> ctx.verify(() -> {
+                        assertThat(got[0]).isZero();
+                        assertThat(agent.bytesReceived(1, Op.WINDOW)).isZero();
+                        process.stdout().resume();
+                        vertx.setTimer(300, t2 -> ctx.verify(() -> {
+                            assertThat(got[0]).isEqualTo(4096);
+                            assertThat(agent.bytesReceived(1, Op.WINDOW)).isEqualTo(4096);
+                            ctx.completeNow();
+                        }));
+                    }));
+                }));
+    }
+
+    @Test
+    void stdinNeverExceedsTheAgentsCreditAndDrainsWhenCreditReturns(Vertx vertx, VertxTestContext ctx) {
+        agent.hello(new HelloMessage(1, 0, 0, 4096, 65536, 1024, "stingy-agent/1"));
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.exec(ExecRequest.of("cat")))
+                .onComplete(ctx.succeeding(process -> {
+                    process.stdin().setWriteQueueMaxSize(2048);
+                    process.stdin().write(Buffer.buffer(new byte[10_000]));
+                    assertThat(process.stdin().writeQueueFull()).isTrue();
+                    process.stdin().drainHandler(v -> vertx.setTimer(200, t -> ctx.verify(() -> {
+                        // 4096 + 8192 of credit covers all 10 000 bytes, and not one byte more went out.
+                        assertThat(agent.bytesReceived(1, Op.DATA)).isEqualTo(10_000);
+                        assertThat(process.stdin().writeQueueFull()).isFalse();
+                        ctx.completeNow();
+                    })));
+                    vertx.setTimer(300, t -> ctx.verify(() -> {
+                        assertThat(agent.bytesReceived(1, Op.DATA)).isEqualTo(4096);
+                        assertThat(process.stdin().writeQueueFull()).isTrue();
+                        agent.send(new Frame(1, Op.WINDOW, Op.CHAN_STDIN, 0, Payloads.window(8192)));
+                    }));
+                }));
+    }
+
+    @Test
+    void execErrorFailsTheExecWithTheAgentsMessage(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.ERROR, new PayloadWriter().u32(10).u32(2)
+                        .bytes("exec nope: No such file or directory (ENOENT): check argv[0] and PATH".getBytes())
+                        .buffer()));
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.exec(ExecRequest.of("nope")))
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).isInstanceOfSatisfying(AgentErrorReply.class, r -> {
+                        assertThat(r.code()).isEqualTo(AgentErrorCode.EXEC_FAILED);
+                        assertThat(r.errno()).isEqualTo(2);
+                    }).hasMessageContaining("exec nope (stream 1)").hasMessageContaining("check argv[0] and PATH");
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void vanishedAgentFailsExitStatusPromptly(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                vertx.setTimer(50, t -> a.drop());
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.exec(ExecRequest.of("sleep", "100")))
+                .compose(ExecProcess::exitStatus)
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).isInstanceOf(AgentConnectionException.class)
+                            .hasMessageContaining("closed the connection").hasMessageContaining("1 streams open");
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void exitStatusArrivesAfterOutputAndLateFramesAreDropped(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                long s = frame.stream();
+                a.send(Frame.of(s, Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                a.send(new Frame(s, Op.DATA, Op.CHAN_STDOUT, 0, Buffer.buffer("hi\n")));
+                a.send(new Frame(s, Op.EOF, Op.CHAN_STDOUT, 0, Buffer.buffer()));
+                a.send(new Frame(s, Op.EOF, Op.CHAN_STDERR, 0, Buffer.buffer()));
+                a.send(Frame.of(s, Op.EXIT, new PayloadWriter().u8(1).u8(0).u16(0).u32(15).buffer()));
+                a.send(new Frame(s, Op.WINDOW, Op.CHAN_STDIN, 0, Payloads.window(5))); // crosses the end: dropped
+            }
+        });
+        AgentClient.connect(vertx, agent.address()).onComplete(ctx.succeeding(client ->
+                client.exec(ExecRequest.of("sh")).onComplete(ctx.succeeding(process -> {
+                    Buffer out = Buffer.buffer();
+                    process.stdout().handler(out::appendBuffer);
+                    process.exitStatus().onComplete(ctx.succeeding(status -> vertx.setTimer(100, t -> ctx.verify(() -> {
+                        assertThat(status).isEqualTo(ExitStatus.signaled(15));
+                        assertThat(out.toString()).isEqualTo("hi\n");
+                        assertThat(client.closeFuture().isComplete()).isFalse();
+                        ctx.completeNow();
+                    }))));
+                }))));
+    }
+}
