@@ -1,6 +1,7 @@
 package dev.paddock.cli;
 
 import dev.paddock.cli.rig.RigCommand;
+import dev.paddock.cli.vmm.VmmCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Paddock.Version.class,
         description = "Hardware-isolated microVM sandboxes for AI coding agents.",
-        subcommands = {CommandLine.HelpCommand.class, RigCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, RigCommand.class, VmmCommand.class})
 public final class Paddock implements Runnable {
 
     @CommandLine.Spec

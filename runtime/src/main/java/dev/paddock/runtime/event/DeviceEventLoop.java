@@ -4,7 +4,11 @@ import dev.paddock.hypervisor.linux.Epoll;
 import dev.paddock.hypervisor.linux.EventFd;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -24,26 +28,32 @@ import java.util.function.Consumer;
  * eventfd (resetting it) before calling the handler. A handler that throws is reported to the failure
  * consumer (the VM stops with an internal error) and the loop carries on serving the others.
  */
-public final class DeviceEventLoop implements AutoCloseable {
+public final class DeviceEventLoop implements Executor, AutoCloseable {
     private static final int MAX_EVENTS = 32;
     private static final long STOP_TOKEN = 0;
+    private static final long TASK_TOKEN = 1;
 
     private final Epoll epoll;
     private final EventFd stop;
+    private final EventFd taskReady;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private final Consumer<Throwable> onFailure;
     private final Map<Long, Registration> handlers = new ConcurrentHashMap<>();
-    private final AtomicLong nextToken = new AtomicLong(STOP_TOKEN + 1);
+    private final AtomicLong nextToken = new AtomicLong(TASK_TOKEN + 1);
     private volatile boolean stopping;
     private boolean closed;
+    private final Object fdLock = new Object();
 
     private record Registration(EventFd eventFd, EventHandler handler) {
     }
 
-    private DeviceEventLoop(String name, Consumer<Throwable> onFailure, Epoll epoll, EventFd stop) {
+    private DeviceEventLoop(String name, Consumer<Throwable> onFailure, Epoll epoll, EventFd stop, EventFd taskReady) {
         this.onFailure = onFailure;
         this.epoll = epoll;
         this.stop = stop;
+        this.taskReady = taskReady;
+        handlers.put(TASK_TOKEN, new Registration(taskReady, count -> runTasks()));
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
     }
@@ -56,13 +66,19 @@ public final class DeviceEventLoop implements AutoCloseable {
         Objects.requireNonNull(onFailure, "onFailure");
         Epoll epoll = Epoll.create(MAX_EVENTS);
         EventFd stop = null;
+        EventFd taskReady = null;
         try {
             stop = EventFd.create(true);
             epoll.add(stop.fd(), Epoll.IN, STOP_TOKEN);
-            DeviceEventLoop loop = new DeviceEventLoop(name, onFailure, epoll, stop);
+            taskReady = EventFd.create(true);
+            epoll.add(taskReady.fd(), Epoll.IN, TASK_TOKEN);
+            DeviceEventLoop loop = new DeviceEventLoop(name, onFailure, epoll, stop, taskReady);
             loop.thread.start();
             return loop;
         } catch (RuntimeException e) {
+            if (taskReady != null) {
+                closeAfter(taskReady, e);
+            }
             if (stop != null) {
                 closeAfter(stop, e);
             }
@@ -90,6 +106,36 @@ public final class DeviceEventLoop implements AutoCloseable {
         } catch (RuntimeException e) {
             handlers.remove(token);
             throw e;
+        }
+    }
+
+    /**
+     * Runs {@code task} on the loop thread, after the handlers already running (e.g. a virtio QueueNotify that
+     * reached the bus instead of its ioeventfd). Any thread.
+     *
+     * @throws RejectedExecutionException once the loop is stopping
+     */
+    @Override
+    public void execute(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        synchronized (fdLock) {
+            // Under fdLock: never signal an eventfd that close() has closed (its number may belong to a new file).
+            if (stopping) {
+                throw new RejectedExecutionException("the device event loop " + thread.getName() + " has stopped");
+            }
+            tasks.add(task);
+            taskReady.signal();
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while (!stopping && (task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                onFailure.accept(e);
+            }
         }
     }
 
@@ -132,7 +178,7 @@ public final class DeviceEventLoop implements AutoCloseable {
 
     /**
      * Stops the loop (a handler already running finishes first), waits for its thread and closes the epoll and
-     * stop eventfd. Idempotent. A handler cannot close its own loop (it would wait for itself): that throws
+     * its own eventfds. Idempotent. A handler cannot close its own loop (it would wait for itself): that throws
      * {@link IllegalStateException}; the VM closes the loop from a vCPU or host thread instead.
      */
     @Override
@@ -140,7 +186,9 @@ public final class DeviceEventLoop implements AutoCloseable {
         if (closed) {
             return;
         }
-        stopping = true;
+        synchronized (fdLock) {
+            stopping = true;
+        }
         stop.signal();
         if (Thread.currentThread() == thread) {
             throw new IllegalStateException("DeviceEventLoop.close() called from its own thread ("
@@ -157,15 +205,19 @@ public final class DeviceEventLoop implements AutoCloseable {
         }
         closed = true;
         RuntimeException failure = null;
-        try {
-            epoll.close();
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        try {
-            stop.close();
-        } catch (RuntimeException e) {
-            if (failure == null) failure = e; else failure.addSuppressed(e);
+        synchronized (fdLock) {
+            try {
+                epoll.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            for (EventFd fd : new EventFd[] {stop, taskReady}) {
+                try {
+                    fd.close();
+                } catch (RuntimeException e) {
+                    if (failure == null) failure = e; else failure.addSuppressed(e);
+                }
+            }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -7,6 +7,9 @@ import dev.paddock.hypervisor.linux.KvmVm;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
 import dev.paddock.hypervisor.x86.Regs;
 import dev.paddock.hypervisor.x86.Segment;
+import dev.paddock.runtime.acpi.AcpiPowerControl;
+import dev.paddock.runtime.acpi.GuestPowerListener;
+import dev.paddock.runtime.acpi.VirtioMmioSlot;
 import dev.paddock.runtime.arch.x86.Layout;
 import dev.paddock.runtime.bus.Interrupt;
 import dev.paddock.runtime.bus.MmioBus;
@@ -16,14 +19,26 @@ import dev.paddock.runtime.devices.legacy.ConsoleListener;
 import dev.paddock.runtime.devices.legacy.I8042;
 import dev.paddock.runtime.devices.legacy.Serial8250;
 import dev.paddock.runtime.event.DeviceEventLoop;
+import dev.paddock.runtime.virtio.VirtioDevice;
+import dev.paddock.runtime.virtio.block.BlockDevice;
+import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
+import dev.paddock.runtime.virtio.mmio.MmioRegisters;
+import dev.paddock.runtime.virtio.mmio.MmioTransport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A running (or runnable) microVM on KVM: guest RAM, the in-kernel irqchip and PIT, N vCPU threads, the PIO and
@@ -55,6 +70,10 @@ public final class MicroVm implements AutoCloseable {
     private Serial8250 serial;
     private ConsoleBuffer console;
     private ConsoleListener consoleListener;
+    private boolean i8042Attached;
+    private final List<VirtioMmioSlot> virtioSlots = new ArrayList<>();
+    private final List<MmioTransport> transports = new ArrayList<>();
+    private ThreadPoolExecutor blockWorkers;
 
     private final Object lock = new Object();
     /** Read without the lock on every exit; written under it. */
@@ -79,6 +98,9 @@ public final class MicroVm implements AutoCloseable {
             m.assemble(boot, devices);
             return m;
         } catch (RuntimeException | Error e) {
+            if (m.blockWorkers != null) {
+                m.blockWorkers.shutdownNow(); // no request ran yet: the guest never started
+            }
             RuntimeException releaseFailure = m.release();
             if (releaseFailure != null) {
                 e.addSuppressed(releaseFailure);
@@ -101,14 +123,18 @@ public final class MicroVm implements AutoCloseable {
         }
         deviceLoop = DeviceEventLoop.start(threadName("devices"),
                 e -> requestStop(new VmStop(StopReason.INTERNAL_ERROR, "device event loop: " + e)));
+        attachPowerControl();
         for (DeviceAttachment d : devices) {
             d.attach(this);
+        }
+        if (blockWorkers != null) {
+            // Held last, so released first: in-flight disk I/O ends before the disks and guest RAM go away.
+            teardown.hold("the block I/O worker pool", this::shutDownBlockWorkers);
         }
         if (boot instanceof RealModeImage image) {
             loadRealMode(image);
         } else if (boot instanceof KernelConfig kernel) {
-            throw new UnsupportedOperationException("booting a Linux kernel (" + kernel.kernel() + ") needs the"
-                    + " kernel loaders and ACPI tables of issue 4, which this build does not have yet");
+            LinuxBoot.load(memory, vcpus, kvm.supportedCpuid(), kernel, virtioSlots, serial != null, i8042Attached);
         }
     }
 
@@ -174,11 +200,114 @@ public final class MicroVm implements AutoCloseable {
     }
 
     void attachI8042() {
+        i8042Attached = true;
         Interrupt irq = newIrqfdInterrupt("i8042 keyboard", I8042_KEYBOARD_IRQ);
         I8042 i8042 = new I8042(irq, () -> requestStop(new VmStop(StopReason.GUEST_RESET,
                 "the guest pulsed the CPU reset line through the i8042 (command 0xFE, as with reboot=k)")));
         pio.insert(Layout.I8042_DATA_PORT, 1, "i8042 data", i8042.dataPort());
         pio.insert(Layout.I8042_COMMAND_PORT, 1, "i8042 command/status", i8042.commandPort());
+    }
+
+    /**
+     * The ACPI sleep/reset register the FADT describes (docs/acpi.md): how a Linux guest powers off
+     * ({@code poweroff}, {@code poweroff -f}: S5) and resets ({@code reboot} without {@code reboot=k}).
+     */
+    private void attachPowerControl() {
+        pio.insert(AcpiPowerControl.PORT, AcpiPowerControl.PORT_LENGTH, "ACPI power control",
+                new AcpiPowerControl(new GuestPowerListener() {
+                    @Override
+                    public void powerOffRequested() {
+                        requestStop(new VmStop(StopReason.GUEST_POWEROFF,
+                                "the guest entered ACPI S5 (sleep control register 0x%x)".formatted(AcpiPowerControl.PORT)));
+                    }
+
+                    @Override
+                    public void resetRequested() {
+                        requestStop(new VmStop(StopReason.GUEST_RESET,
+                                "the guest wrote the ACPI reset register 0x%x".formatted(AcpiPowerControl.PORT)));
+                    }
+                }));
+    }
+
+    /**
+     * A virtio device behind a virtio-mmio transport in the next standard slot: its window on the MMIO bus, an
+     * irqfd on the slot's GSI, and one ioeventfd per queue (QueueNotify, 4 bytes, datamatch = queue index) whose
+     * wake-ups the device event loop turns into {@link MmioTransport#queueNotified}.
+     */
+    MmioTransport attachVirtio(String what, VirtioDevice device) {
+        VirtioMmioSlot slot = VirtioMmioSlot.standard(virtioSlots.size());
+        Interrupt irq = newIrqfdInterrupt(what, slot.gsi());
+        MmioTransport transport = new MmioTransport(device, memory, irq, deviceLoop);
+        mmio.insert(slot.base(), slot.size(), what + " (virtio-mmio)", transport);
+        long notifyAddress = slot.base() + MmioRegisters.QUEUE_NOTIFY;
+        for (int q = 0; q < transport.queueCount(); q++) {
+            int queue = q;
+            EventFd notify = newEventFd("ioeventfd of " + what + " queue " + q);
+            vm.registerIoeventfd(notify, KvmVm.IoSpace.MMIO, notifyAddress, 4, OptionalLong.of(q));
+            deviceLoop.register(notify, count -> transport.queueNotified(queue));
+        }
+        virtioSlots.add(slot);
+        transports.add(transport);
+        return transport;
+    }
+
+    void attachBlock(BlockDeviceConfig config) {
+        BlockDevice device;
+        try {
+            device = BlockDevice.open(config, blockWorkers());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the disk image " + config.image() + ": " + e.getMessage(), e);
+        }
+        teardown.hold("virtio-blk " + config.image(), device);
+        attachVirtio("virtio-blk " + config.image().getFileName(), device);
+    }
+
+    /**
+     * The bounded pool disk I/O runs on, shared by this VM's block devices. Each device can have a full queue
+     * (BlockDevice.QUEUE_SIZE) of requests outstanding; the queue bound covers every slot's worth.
+     */
+    private ExecutorService blockWorkers() {
+        if (blockWorkers == null) {
+            AtomicInteger n = new AtomicInteger();
+            int slots = Layout.LAST_DEVICE_GSI - Layout.FIRST_DEVICE_GSI + 1;
+            blockWorkers = new ThreadPoolExecutor(BLOCK_WORKERS, BLOCK_WORKERS, 10, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(BlockDevice.QUEUE_SIZE * slots), r -> {
+                        Thread t = new Thread(r, threadName("blk" + n.incrementAndGet()));
+                        t.setDaemon(true);
+                        return t;
+                    });
+            blockWorkers.allowCoreThreadTimeOut(true);
+        }
+        return blockWorkers;
+    }
+
+    /** Disk I/O threads per VM: enough to overlap a few requests, few enough for many VMs per host. */
+    static final int BLOCK_WORKERS = 4;
+    /** How long a host stop lets in-flight disk requests finish; a kill does not wait. */
+    static final Duration BLOCK_IO_GRACE = Duration.ofSeconds(5);
+
+    private void shutDownBlockWorkers() throws InterruptedException {
+        boolean killed;
+        synchronized (lock) {
+            killed = stopRequest != null && stopRequest.reason() == StopReason.KILLED;
+        }
+        if (killed) {
+            blockWorkers.shutdownNow();
+        } else {
+            blockWorkers.shutdown();
+            if (!blockWorkers.awaitTermination(BLOCK_IO_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                blockWorkers.shutdownNow();
+            }
+        }
+        if (!blockWorkers.awaitTermination(BLOCK_IO_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("block I/O workers of VM " + name + " did not end within "
+                    + BLOCK_IO_GRACE.toSeconds() + " s of being interrupted");
+        }
+    }
+
+    /** The virtio transports, in slot order (diagnostics: status, ignored accesses, last error). */
+    public List<MmioTransport> virtioTransports() {
+        return List.copyOf(transports);
     }
 
     /** ISA IRQ 1: the PS/2 keyboard's line on every PC. */
@@ -253,8 +382,9 @@ public final class MicroVm implements AutoCloseable {
 
     /**
      * Kills the VM: like {@link #stop()}, but reported as {@link StopReason#KILLED}, for a host that gives up on
-     * the guest. vCPUs leave at once either way (a kick interrupts KVM_RUN wherever the guest is); device work
-     * already queued on the event loop is not waited for beyond the handler that is running.
+     * the guest. vCPUs leave at once either way (a kick interrupts KVM_RUN wherever the guest is); the
+     * difference is device work: a stop gives in-flight disk requests {@link #BLOCK_IO_GRACE} to complete, a
+     * kill interrupts them.
      */
     public VmStop kill() {
         requestStop(new VmStop(StopReason.KILLED, "killed by the host"));

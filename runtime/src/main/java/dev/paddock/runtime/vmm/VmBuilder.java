@@ -1,6 +1,10 @@
 package dev.paddock.runtime.vmm;
 
 import dev.paddock.runtime.devices.legacy.ConsoleListener;
+import dev.paddock.runtime.arch.x86.Layout;
+import dev.paddock.runtime.virtio.VirtioDevice;
+import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
+import dev.paddock.runtime.virtio.rng.RngDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +39,8 @@ public final class VmBuilder {
     private RealModeImage realModeImage;
     private VmListener listener = VmListener.NONE;
     private boolean serialAttached;
+    private boolean i8042Attached;
+    private int virtioDevices;
     private final List<DeviceAttachment> devices = new ArrayList<>();
 
     private VmBuilder() {
@@ -106,8 +112,48 @@ public final class VmBuilder {
 
     /** The i8042 PS/2 controller at ports 0x60/0x64: a guest reset through it ({@code reboot=k}) ends the VM. */
     public VmBuilder attachI8042() {
+        if (i8042Attached) {
+            throw new VmConfigException("attachI8042() was called twice; a VM has one PS/2 controller");
+        }
+        i8042Attached = true;
         devices.add(MicroVm::attachI8042);
         return this;
+    }
+
+    /**
+     * A virtio device on a virtio-mmio transport in the next slot (base 0xC0001000 + n·4 KiB, GSI 5 + n),
+     * described to the guest in the DSDT. The caller keeps ownership of {@code device} (closing it, if it
+     * holds anything, after the VM ends).
+     */
+    public VmBuilder attachVirtio(VirtioDevice device) {
+        Objects.requireNonNull(device, "device");
+        countVirtio("virtio device type " + device.deviceType());
+        devices.add(vm -> vm.attachVirtio("virtio-" + device.deviceType(), device));
+        return this;
+    }
+
+    /** virtio-rng fed by the host's SecureRandom: the guest's /dev/hwrng. */
+    public VmBuilder attachRng() {
+        countVirtio("virtio-rng");
+        devices.add(vm -> vm.attachVirtio("virtio-rng", new RngDevice()));
+        return this;
+    }
+
+    /** virtio-blk over a raw image file, read-only or not; the VM opens the file when built and closes it when it ends. */
+    public VmBuilder attachBlock(BlockDeviceConfig disk) {
+        Objects.requireNonNull(disk, "disk");
+        countVirtio("virtio-blk " + disk.image());
+        devices.add(vm -> vm.attachBlock(disk));
+        return this;
+    }
+
+    private void countVirtio(String what) {
+        int slots = Layout.LAST_DEVICE_GSI - Layout.FIRST_DEVICE_GSI + 1;
+        if (virtioDevices == slots) {
+            throw new VmConfigException("cannot attach " + what + ": all " + slots
+                    + " virtio-mmio slots (GSIs 5..23) are taken");
+        }
+        virtioDevices++;
     }
 
     public VmBuilder listener(VmListener listener) {

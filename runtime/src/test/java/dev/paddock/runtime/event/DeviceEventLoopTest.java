@@ -71,4 +71,21 @@ class DeviceEventLoopTest {
             assertThatThrownBy(() -> loop.register(fd, n -> { })).isInstanceOf(RuntimeException.class);
         }
     }
+
+    @Test
+    void executeRunsTasksOnTheLoopThreadInOrderAndRejectsThemAfterClose() throws Exception {
+        BlockingQueue<String> seen = new ArrayBlockingQueue<>(10);
+        DeviceEventLoop loop = DeviceEventLoop.start("test-tasks", e -> seen.add("failure " + e));
+        try {
+            loop.execute(() -> seen.add("a " + Thread.currentThread().getName()));
+            loop.execute(() -> seen.add("b"));
+            assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("a test-tasks");
+            assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("b");
+        } finally {
+            loop.close();
+        }
+        assertThatThrownBy(() -> loop.execute(() -> { }))
+                .isInstanceOf(java.util.concurrent.RejectedExecutionException.class)
+                .hasMessageContaining("has stopped");
+    }
 }

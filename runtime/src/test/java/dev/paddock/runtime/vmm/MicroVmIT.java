@@ -36,6 +36,20 @@ class MicroVmIT {
     }
 
     @Test
+    void anAcpiS5WriteIsAGuestPowerOff() throws Exception {
+        ConsoleCapture console = new ConsoleCapture();
+        RecordingListener events = new RecordingListener();
+        try (MicroVm vm = tiny(TinyGuests.ACPI_POWER_OFF, console, events).name("poweroff").build()) {
+            vm.start();
+            VmStop stop = vm.awaitStop(TIMEOUT).orElseThrow(() -> new AssertionError("no power-off in time"));
+            assertThat(stop.reason()).as("%s", stop).isEqualTo(StopReason.GUEST_POWEROFF);
+            assertThat(stop.reason().isCleanPowerOff()).isTrue();
+            assertThat(console.text()).isEqualTo("p");
+            assertThat(events.events).containsExactly("started", "stopped GUEST_POWEROFF");
+        }
+    }
+
+    @Test
     void theHostStopsAVmWhoseVcpuSpinsWithoutExits() throws Exception {
         ConsoleCapture console = new ConsoleCapture();
         RecordingListener events = new RecordingListener();

@@ -60,6 +60,20 @@ final class TinyGuests {
      */
     static final byte[] TRIPLE_FAULT = hex("ba f8 03 b0 21 ee 0f 01 1e 0c 10 cc 00 00 00 00 00 00");
 
+    /*
+     * Writes 'p' to COM1, then enters ACPI S5 the way Linux's acpi_hw_extended_sleep does on a hardware-reduced
+     * machine: SLP_TYP 5 << 2 | SLP_EN (0x20) = 0x34 to the sleep control register (AcpiPowerControl, port 0x600).
+     *   ba f8 03     mov $0x3f8,%dx
+     *   b0 70        mov $'p',%al
+     *   ee           out %al,(%dx)
+     *   ba 00 06     mov $0x600,%dx
+     *   b0 34        mov $0x34,%al
+     *   ee           out %al,(%dx)
+     *   f4        1: hlt
+     *   eb fd        jmp 1b
+     */
+    static final byte[] ACPI_POWER_OFF = hex("ba f8 03 b0 70 ee ba 00 06 b0 34 ee f4 eb fd");
+
     private TinyGuests() {
     }
 

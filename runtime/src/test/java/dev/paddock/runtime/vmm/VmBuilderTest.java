@@ -86,6 +86,22 @@ class VmBuilderTest {
     }
 
     @Test
+    void theI8042AttachesOnce() {
+        VmBuilder b = VmBuilder.create().attachI8042();
+        assertThatThrownBy(b::attachI8042).hasMessageContaining("one PS/2 controller");
+    }
+
+    @Test
+    void atMostNineteenVirtioDevicesFitTheSlots() {
+        VmBuilder b = VmBuilder.create();
+        for (int i = 0; i < 19; i++) {
+            b.attachRng();
+        }
+        assertThatThrownBy(b::attachRng).isInstanceOf(VmConfigException.class)
+                .hasMessage("cannot attach virtio-rng: all 19 virtio-mmio slots (GSIs 5..23) are taken");
+    }
+
+    @Test
     void namesAreShortAndSafeForThreadNames() {
         assertThatThrownBy(() -> VmBuilder.create().name("a b")).hasMessageContaining("letters, digits");
         VmBuilder.create().name("sandbox-1");

@@ -8,12 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
+import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * 100 create/boot/destroy cycles of a 2-vCPU VM with a serial console and an i8042: afterwards this process has
- * the open fds, Java threads and memory mappings it had before.
+ * 100 create/boot/destroy cycles of a 2-vCPU VM with a serial console, an i8042, virtio-rng and a virtio-blk disk
+ * (each with its irqfd, ioeventfds, event-loop registrations; the disk with its file and worker pool):
+ * afterwards this process has the open fds, Java threads and memory mappings it had before.
  */
 @Timeout(600)
 class VmLeakIT {
@@ -27,8 +30,13 @@ class VmLeakIT {
      */
     private static final int MAPPING_SLACK = 20;
 
+    @TempDir
+    static Path dir;
+    private static Path disk;
+
     @Test
     void aHundredVmsReleaseEveryFdThreadAndMapping() throws Exception {
+        disk = Files.write(dir.resolve("disk.raw"), new byte[1 << 20]);
         for (int i = 0; i < WARM_UP; i++) {
             cycle(i);
         }
@@ -38,8 +46,12 @@ class VmLeakIT {
         long maps = lines(Path.of("/proc/self/maps"));
         long tasks = count(Path.of("/proc/self/task"));
 
+        long start = System.nanoTime();
         for (int i = 0; i < CYCLES; i++) {
             cycle(i);
+            if ((i + 1) % 10 == 0) {
+                System.out.printf("VmLeakIT: %d cycles in %.1f s%n", i + 1, (System.nanoTime() - start) / 1e9);
+            }
         }
         System.gc();
 
@@ -59,7 +71,9 @@ class VmLeakIT {
         ConsoleCapture console = new ConsoleCapture();
         try (MicroVm vm = VmBuilder.create().name("leak" + i).memoryMiB(64).vcpus(2)
                 .realModeImage(TinyGuests.image(TinyGuests.HELLO_THEN_RESET))
-                .attachSerial(console).attachI8042().build()) {
+                .attachSerial(console).attachI8042().attachRng()
+                .attachBlock(new BlockDeviceConfig(disk, i % 2 == 0, "leak" + i)).build()) {
+            assertThat(vm.virtioTransports()).hasSize(2);
             vm.start();
             VmStop stop = vm.awaitStop(Duration.ofSeconds(60)).orElseThrow(() -> new AssertionError(
                     "cycle " + i + ": no reset in 60 s; console: " + console.text()));
