@@ -98,8 +98,11 @@ public final class AgentConnection implements AgentClient {
 
     private void start() {
         socket.handler(this::onBytes);
-        socket.exceptionHandler(e -> fail(new AgentConnectionException(
-                "connection to the agent at " + address + " failed: " + e.getMessage(), e), false));
+        // A peer killed with unread bytes in its socket resets the connection instead of closing it (unix(7),
+        // tcp(7)): to the user both mean the agent is gone, so both say so.
+        socket.exceptionHandler(e -> fail(new AgentConnectionException("lost the connection to the agent at "
+                + address + " (" + e.getMessage() + ")" + (streams.isEmpty() ? "" : " with " + streams.size()
+                + " streams open") + "; the agent exited or the sandbox stopped", e), false));
         socket.closeHandler(v -> fail(new AgentConnectionException("the agent at " + address
                 + " closed the connection" + (decoder.bufferedBytes() > 0
                         ? " in the middle of a frame (" + decoder.bufferedBytes() + " bytes of it received)" : "")

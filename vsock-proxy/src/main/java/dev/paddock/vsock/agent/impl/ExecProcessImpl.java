@@ -97,6 +97,10 @@ final class ExecProcessImpl implements ExecProcess, AgentStreamState {
                 requireStarted(frame);
                 ExitStatus status = Payloads.exit(frame.payload());
                 finish();
+                // §6.2 step 5 puts the output EOFs before EXIT; should one be missing, end the output here rather
+                // than leave a reader waiting for an end that can no longer come (the stream id is gone).
+                stdout.receiveEnd();
+                stderr.receiveEnd();
                 stdin.fail(new AgentException(description + " has exited; its stdin is closed"));
                 exit.complete(status);
             }
