@@ -18,21 +18,19 @@ moddir="$1"; dest="$2"; shift 2
 command -v modinfo >/dev/null || die "'modinfo' is missing. Install it with: apt-get install kmod"
 mkdir -p "$dest"
 
-canonical() { local n="${1//-/_}"; printf '%s' "$n"; }
-
 declare -A path_of=() builtin=() seen=()
 while IFS= read -r ko; do
-  name="${ko##*/}"; name="${name%%.ko*}"; path_of["$(canonical "$name")"]="$ko"
+  name="${ko##*/}"; name="${name%%.ko*}"; path_of["${name//-/_}"]="$ko"
 done < <(find "$moddir/kernel" -name '*.ko*')
 if [ -f "$moddir/modules.builtin" ]; then
   while IFS= read -r line; do
-    name="${line##*/}"; name="${name%%.ko*}"; builtin["$(canonical "$name")"]=1
+    name="${line##*/}"; name="${name%%.ko*}"; builtin["${name//-/_}"]=1
   done < "$moddir/modules.builtin"
 fi
 
 ordered=()
 add() {
-  local name; name="$(canonical "$1")"
+  local name="${1//-/_}"
   [ -n "${seen[$name]:-}" ] && return 0
   seen[$name]=1
   if [ -n "${builtin[$name]:-}" ]; then
