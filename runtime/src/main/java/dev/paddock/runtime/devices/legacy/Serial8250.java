@@ -10,7 +10,7 @@ import java.util.Objects;
  * FIFO fed by the host through {@link #enqueueInput}.
  *
  * <p>There is no line timing: the transmitter is always empty (LSR THRE|TEMT), so each THR write completes at
- * once and, with IER.THRI set, raises a "THR empty" interrupt again. Interrupts are edge pulses on the
+ * once and, with IER.THRI set, raises a "THR empty" interrupt again unless one is still pending. Interrupts are edge pulses on the
  * {@link Interrupt} (an irqfd on IRQ 4), raised whenever a new interrupt condition appears; a 16550's level
  * line is modelled by pulsing again when the guest reads IIR while received data is still pending.
  *
@@ -176,8 +176,14 @@ public final class Serial8250 implements BusDevice {
         } else {
             output.append(b);
         }
+        // The byte leaves at once, so THR is empty again. Pulse only when that interrupt is not already pending:
+        // a driver filling the 16-byte FIFO from its handler then costs one irqfd write per burst, not per byte,
+        // and the pending edge brings it back for the next burst.
+        boolean newlyPending = !thrEmptyPending;
         thrEmptyPending = true;
-        raiseIfEnabled(IER_THRI);
+        if (newlyPending) {
+            raiseIfEnabled(IER_THRI);
+        }
     }
 
     private void writeIer(int value) {

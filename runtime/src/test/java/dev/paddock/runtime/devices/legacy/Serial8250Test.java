@@ -78,6 +78,20 @@ class Serial8250Test {
     }
 
     @Test
+    void aBurstOfWritesRaisesOneEdgeUntilTheGuestReadsIir() {
+        out(IER, IER_THRI);
+        assertThat(in(IIR_FCR) & 0x0F).isEqualTo(IIR_THRI);
+        irq.takeEdges();
+        for (int i = 0; i < 16; i++) {
+            out(RX_TX, 'x');
+        }
+        assertThat(irq.takeEdges()).as("one edge for the burst; the interrupt stays pending").isEqualTo(1);
+        assertThat(in(IIR_FCR) & 0x0F).isEqualTo(IIR_THRI);
+        out(RX_TX, 'y');
+        assertThat(irq.takeEdges()).as("after IIR cleared it, the next write raises it again").isEqualTo(1);
+    }
+
+    @Test
     void linuxsThreTestSeesTheInterruptReassert() {
         // serial8250_do_startup: IER=THRI, read IIR, IER=0, IER=THRI, read IIR: both must show an interrupt.
         out(IER, IER_THRI);
