@@ -337,6 +337,31 @@ class AgentClientIT {
     }
 
     @Test
+    void streamToATcpPortHalfClosesAndEndsWithClose(VertxTestContext ctx) throws Exception {
+        // The server answers only after the client's half-close: proof that end() became shutdown(SHUT_WR) in the
+        // guest. A plain socket on its own thread, because Netty closes a half-closed channel by default.
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        Thread serverThread = new Thread(() -> {
+            try (server; java.net.Socket s = server.accept()) {
+                byte[] got = s.getInputStream().readAllBytes();
+                s.getOutputStream().write(("received " + got.length + " bytes").getBytes());
+            } catch (java.io.IOException e) {
+                ctx.failNow(e);
+            }
+        }, "tcp-half-close-server");
+        serverThread.setDaemon(true);
+        serverThread.start();
+        client.openStream(StreamTarget.tcp(server.getLocalPort())).onComplete(ctx.succeeding(stream -> {
+            Future<Buffer> reply = collect(stream);
+            stream.end(Buffer.buffer("twelve bytes"));
+            Future.all(reply, stream.closed()).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+                assertThat(reply.result().toString()).isEqualTo("received 12 bytes");
+                ctx.completeNow();
+            })));
+        }));
+    }
+
+    @Test
     void streamToAMissingSocketFailsWithConnectFailed(VertxTestContext ctx) {
         client.openStream(StreamTarget.unix(agent.directory().resolve("nobody.sock").toString()))
                 .onComplete(ctx.failing(e -> ctx.verify(() -> {

@@ -264,6 +264,16 @@ public final class AgentConnection implements AgentClient {
         send(Frame.empty(stream, Op.RESET));
     }
 
+    /**
+     * The agent broke the protocol on one stream in a way §5 makes fatal for that stream only (DATA after EOF):
+     * tell it with ERROR PROTOCOL on the stream, forget the stream, and fail it; the connection stays.
+     */
+    void streamProtocolError(long stream, AgentStreamState state, String message) {
+        streams.remove(stream);
+        send(Frame.of(stream, Op.ERROR, Payloads.error(AgentErrorCode.PROTOCOL, message)));
+        state.fail(new AgentProtocolException(message));
+    }
+
     /** A stream's final frame arrived: its id leaves the table. */
     void finished(long stream) {
         streams.remove(stream);

@@ -76,7 +76,11 @@ final class AgentStreamImpl implements AgentStream, AgentStreamState {
                     throw new AgentProtocolException(frame + " for " + description
                             + ": a stream uses chan 1 only from the agent (PROTOCOL.md §5)");
                 }
-                if (frame.op() == Op.EOF) {
+                if (inbound.endReceived()) {
+                    finished = true;
+                    connection.streamProtocolError(id, this, Op.name(frame.op()) + " on " + description
+                            + " after its EOF (PROTOCOL.md §5)");
+                } else if (frame.op() == Op.EOF) {
                     inbound.receiveEnd();
                 } else if (frame.payload().length() == 0) {
                     throw new AgentProtocolException("empty DATA for " + description + " (PROTOCOL.md §5)");

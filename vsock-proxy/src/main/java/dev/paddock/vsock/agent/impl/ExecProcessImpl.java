@@ -82,6 +82,12 @@ final class ExecProcessImpl implements ExecProcess, AgentStreamState {
                     throw new AgentProtocolException(frame + " for " + description
                             + ", which has a tty: chan 2 is never used with a tty (PROTOCOL.md §5)");
                 }
+                if (channel.endReceived()) {
+                    finished = true;
+                    connection.streamProtocolError(id, this, Op.name(frame.op()) + " on " + description + " chan "
+                            + frame.chan() + " after its EOF (PROTOCOL.md §5)");
+                    return;
+                }
                 if (frame.op() == Op.DATA) {
                     if (frame.payload().length() == 0) {
                         throw new AgentProtocolException("empty DATA for " + description

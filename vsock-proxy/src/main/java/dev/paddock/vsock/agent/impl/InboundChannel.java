@@ -1,5 +1,6 @@
 package dev.paddock.vsock.agent.impl;
 
+import dev.paddock.vsock.agent.AgentErrorCode;
 import dev.paddock.vsock.agent.AgentProtocolException;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
@@ -56,11 +57,11 @@ final class InboundChannel implements ReadStream<Buffer> {
     void receive(Buffer data) {
         if (endReceived || failure != null) {
             throw new AgentProtocolException("agent sent " + data.length() + " bytes on " + name
-                    + " after its end; the agent must not send data after EOF");
+                    + " after its EOF (PROTOCOL.md §5)");
         }
         // GUEST-CONTROLLED: the agent may only send what we granted; more would let it grow our queue without bound.
         if (data.length() > outstandingCredit) {
-            throw new AgentProtocolException("agent sent " + data.length() + " bytes on " + name + " but had only "
+            throw new AgentProtocolException(AgentErrorCode.FLOW_CONTROL, "agent sent " + data.length() + " bytes on " + name + " but had only "
                     + outstandingCredit + " bytes of credit; it must wait for a credit grant");
         }
         outstandingCredit -= data.length();
@@ -68,6 +69,11 @@ final class InboundChannel implements ReadStream<Buffer> {
             pending.add(data);
         }
         drain();
+    }
+
+    /** True once the agent's EOF arrived: more DATA would break §5. */
+    boolean endReceived() {
+        return endReceived;
     }
 
     /** The agent will send no more on this channel. */

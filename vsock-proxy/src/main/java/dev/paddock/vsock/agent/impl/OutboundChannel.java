@@ -1,5 +1,6 @@
 package dev.paddock.vsock.agent.impl;
 
+import dev.paddock.vsock.agent.AgentErrorCode;
 import dev.paddock.vsock.agent.AgentProtocolException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -30,6 +31,8 @@ final class OutboundChannel implements WriteStream<Buffer> {
     }
 
     static final int DEFAULT_WRITE_QUEUE_MAX_SIZE = 64 * 1024;
+    /** PROTOCOL.md §5: a window may not exceed 2^31 - 1. */
+    static final long MAX_WINDOW = Integer.MAX_VALUE;
 
     private record PendingWrite(Buffer data, Promise<Void> written) {
     }
@@ -63,10 +66,11 @@ final class OutboundChannel implements WriteStream<Buffer> {
 
     /** The agent granted more credit. */
     void receiveCredit(long bytes) {
-        // GUEST-CONTROLLED: a grant is added to a long; refuse grants that would make it meaningless.
-        if (bytes < 0 || credit + bytes > Integer.MAX_VALUE * 4L) {
-            throw new AgentProtocolException("agent granted " + bytes + " bytes of credit on " + name + " on top of "
-                    + credit + "; grants must be positive and the total at most " + (Integer.MAX_VALUE * 4L));
+        // GUEST-CONTROLLED: §5 caps a window at 2^31 - 1; a grant beyond it is a FLOW_CONTROL connection error.
+        if (credit + bytes > MAX_WINDOW) {
+            throw new AgentProtocolException(AgentErrorCode.FLOW_CONTROL, "agent granted " + bytes
+                    + " bytes of credit on " + name + " on top of " + credit + ", beyond the largest window "
+                    + MAX_WINDOW + " (PROTOCOL.md §5)");
         }
         credit += bytes;
         flush();

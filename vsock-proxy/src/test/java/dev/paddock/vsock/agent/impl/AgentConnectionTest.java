@@ -253,4 +253,88 @@ class AgentConnectionTest {
                     }))));
                 }))));
     }
+
+    @Test
+    void dataAfterEofFailsOnlyThatStreamAndTellsTheAgent(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                long s = frame.stream();
+                a.send(Frame.of(s, Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                a.send(new Frame(s, Op.EOF, Op.CHAN_STDOUT, 0, Buffer.buffer()));
+                a.send(new Frame(s, Op.DATA, Op.CHAN_STDOUT, 0, Buffer.buffer("late")));
+            } else if (frame.op() == Op.HEALTH) {
+                a.send(Frame.of(frame.stream(), Op.HEALTH_REPLY, new PayloadWriter().u16(1).u16(0).u32(0).u32(5)
+                        .u32(0).u32(0).str("fake-agent/1").buffer()));
+            }
+        });
+        AgentClient.connect(vertx, agent.address()).onComplete(ctx.succeeding(client ->
+                client.exec(ExecRequest.of("sh")).compose(ExecProcess::exitStatus)
+                        .onComplete(ctx.failing(e -> vertx.setTimer(100, t -> ctx.verify(() -> {
+                            assertThat(e).hasMessageContaining("DATA on exec sh (stream 1) chan 1 after its EOF");
+                            Frame error = agent.received.get(agent.received.size() - 1);
+                            assertThat(error.op()).isEqualTo(Op.ERROR);
+                            assertThat(error.stream()).isEqualTo(1);
+                            assertThat(error.payload().getIntLE(0)).isEqualTo(AgentErrorCode.PROTOCOL.wire());
+                            // The connection stays: another request still works.
+                            client.health().onComplete(ctx.succeeding(h -> ctx.verify(() -> {
+                                assertThat(h.uptime().toMillis()).isEqualTo(5);
+                                ctx.completeNow();
+                            })));
+                        }))))));
+    }
+
+    @Test
+    void windowBeyondTwoToTheThirtyOneIsAFlowControlConnectionError(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                a.send(new Frame(frame.stream(), Op.WINDOW, Op.CHAN_STDIN, 0, Payloads.window(0x7FFF_FFFFL)));
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.exec(ExecRequest.of("cat")))
+                .compose(ExecProcess::exitStatus)
+                .onComplete(ctx.failing(e -> vertx.setTimer(100, t -> ctx.verify(() -> {
+                    assertThat(e).hasMessageContaining("beyond the largest window 2147483647");
+                    Frame error = agent.received.get(agent.received.size() - 1);
+                    assertThat(error.stream()).isZero();
+                    assertThat(error.payload().getIntLE(0)).isEqualTo(AgentErrorCode.FLOW_CONTROL.wire());
+                    ctx.completeNow();
+                }))));
+    }
+
+    @Test
+    void fetchDeliversExactlyTheRequestedNumberOfBuffers(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.EXEC) {
+                a.send(Frame.of(frame.stream(), Op.EXEC_STARTED, new PayloadWriter().u32(7).buffer()));
+                for (int i = 0; i < 5; i++) {
+                    a.send(new Frame(frame.stream(), Op.DATA, Op.CHAN_STDOUT, 0, Buffer.buffer("chunk" + i)));
+                }
+                a.send(new Frame(frame.stream(), Op.EOF, Op.CHAN_STDOUT, 0, Buffer.buffer()));
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.exec(ExecRequest.of("cat")))
+                .onComplete(ctx.succeeding(p -> {
+                    java.util.List<String> got = new java.util.ArrayList<>();
+                    boolean[] ended = {false};
+                    p.stdout().pause();
+                    p.stdout().handler(b -> got.add(b.toString()));
+                    p.stdout().endHandler(v -> ended[0] = true);
+                    vertx.setTimer(200, t -> {
+                        p.stdout().fetch(2);
+                        vertx.setTimer(100, t2 -> ctx.verify(() -> {
+                            assertThat(got).containsExactly("chunk0", "chunk1");
+                            assertThat(ended[0]).isFalse();
+                            p.stdout().fetch(3);
+                            vertx.setTimer(100, t3 -> ctx.verify(() -> {
+                                assertThat(got).hasSize(5);
+                                assertThat(ended[0]).as("end follows the last buffer").isTrue();
+                                ctx.completeNow();
+                            }));
+                        }));
+                    });
+                }));
+    }
 }
