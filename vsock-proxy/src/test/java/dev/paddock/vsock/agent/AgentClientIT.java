@@ -148,6 +148,13 @@ class AgentClientIT {
             collect(p.stderr());
             ZeroSource source = new ZeroSource(total, 32 * 1024);
             source.pipeTo(p.stdin()).onFailure(ctx::failNow);
+            vertx.setTimer(20_000, t -> {
+                if (!p.exitStatus().isComplete()) {
+                    ctx.failNow(new AssertionError("wc -c has not finished after 20 s: source sent " + source.sent
+                            + " of " + total + " bytes, paused " + source.pauses + " times; " + p.stdin() + "; "
+                            + p.stdout() + "; " + p.stderr() + "; " + describeProcesses()));
+                }
+            });
             Future.all(out, p.exitStatus()).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
                 assertThat(out.result().toString().trim()).isEqualTo(Integer.toString(total));
                 assertThat(p.exitStatus().result()).isEqualTo(ExitStatus.exited(0));
@@ -424,6 +431,27 @@ class AgentClientIT {
             collect(p.stderr());
             return p.exitStatus();
         });
+    }
+
+    /** The agent's children with their state and wait channel, for a hang's diagnosis. */
+    String describeProcesses() {
+        StringBuilder out = new StringBuilder("agent children:");
+        ProcessHandle.allProcesses().filter(h -> h.parent().map(pp -> pp.info().command().orElse("")
+                .endsWith("paddock-agent")).orElse(false)).forEach(h -> {
+                    out.append(' ').append(h.pid()).append(' ').append(h.info().commandLine().orElse("?"));
+                    try {
+                        out.append(" wchan=").append(java.nio.file.Files.readString(
+                                Path.of("/proc/" + h.pid() + "/wchan")));
+                    } catch (java.io.IOException e) {
+                        out.append(" (no /proc entry: ").append(e.getMessage()).append(')');
+                    }
+                });
+        try {
+            out.append("; agent output: ").append(agent.output());
+        } catch (java.io.IOException e) {
+            out.append("; agent output unreadable: ").append(e.getMessage());
+        }
+        return out.toString();
     }
 
     static Future<Buffer> collect(ReadStream<Buffer> stream) {

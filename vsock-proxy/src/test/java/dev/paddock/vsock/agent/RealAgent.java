@@ -56,19 +56,32 @@ final class RealAgent implements AutoCloseable {
         Process process = new ProcessBuilder(List.of(binary.toString(), "--listen", "unix:" + socket))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        while (!Files.exists(socket)) {
+        // The socket file appears at bind(2), before listen(2): wait until a connection is accepted.
+        while (!accepts(socket)) {
             if (!process.isAlive()) {
                 throw new AssertionError(binary + " --listen unix:" + socket + " exited with " + process.exitValue()
                         + " before listening; its output:\n" + Files.readString(log));
             }
             if (System.currentTimeMillis() > deadline) {
                 process.destroyForcibly();
-                throw new AssertionError(binary + " did not create " + socket + " within " + START_TIMEOUT_MS
+                throw new AssertionError(binary + " did not accept connections on " + socket + " within " + START_TIMEOUT_MS
                         + " ms; its output:\n" + Files.readString(log));
             }
             Thread.sleep(10);
         }
         return new RealAgent(process, socket, log);
+    }
+
+    private static boolean accepts(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(socket))) {
+            return probe.isConnected(); // the agent sees a connection that closes before HELLO, and drops it
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     SocketAddress address() {

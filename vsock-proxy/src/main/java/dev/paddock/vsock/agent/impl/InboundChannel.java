@@ -190,4 +190,12 @@ final class InboundChannel implements ReadStream<Buffer> {
             context.runOnContext(v -> action.run());
         }
     }
+
+    /** State for diagnostics: credit the agent still has, bytes queued, demand, end. */
+    @Override
+    public String toString() {
+        return name + " [agent credit " + outstandingCredit + ", " + pending.size() + " buffers queued, demand "
+                + (demand == Long.MAX_VALUE ? "flowing" : demand) + (endReceived ? ", EOF received" : "")
+                + (failure != null ? ", failed: " + failure.getMessage() : "") + "]";
+    }
 }

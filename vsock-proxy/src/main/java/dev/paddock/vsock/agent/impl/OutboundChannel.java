@@ -218,4 +218,12 @@ final class OutboundChannel implements WriteStream<Buffer> {
             context.runOnContext(v -> action.run());
         }
     }
+
+    /** State for diagnostics: credit, bytes waiting for it, writes queued, ended. */
+    @Override
+    public synchronized String toString() {
+        return name + " [credit " + credit + ", waiting " + waitingBytes + " bytes in " + queue.size()
+                + " writes, max " + maxQueued + (endPromise != null ? ", ending" : "") + (endSent ? ", EOF sent" : "")
+                + (failure != null ? ", failed: " + failure.getMessage() : "") + "]";
+    }
 }
