@@ -22,7 +22,7 @@
 #include "agent.h"
 
 #define MODULES_LIST "/etc/paddock/modules"
-#define DOCKERD "/usr/bin/dockerd"
+#define DOCKERD "/usr/sbin/dockerd" /* Debian's docker.io installs the daemon in sbin */
 #define DOCKER_SOCK "/var/run/docker.sock"
 #define DEVICE_WAIT_MS 10000
 
