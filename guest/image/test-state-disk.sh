@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-state-disk.sh: checks new-state-disk.sh (dev/test runs it). A state disk must cost the same whatever
 # the shared root image weighs, because it never reads or copies it: for 1 GiB and 8 GiB disks, creation takes
-# under a second, the file allocates under 16 MiB, the file system is a clean ext4 labelled paddock-state,
+# under a second (best of three), the file allocates under 16 MiB, the file system is a clean ext4 labelled paddock-state,
 # and a second creation in the same place is refused. With a built root image present, it also prints the
 # image's size beside the disk's, for the record.
 set -euo pipefail
@@ -15,9 +15,15 @@ if [ -f "$rootfs" ]; then
   echo "test-state-disk: root image $(readlink -f "$rootfs"): $(du -k --apparent-size -L "$rootfs" | cut -f1) KiB"
 fi
 for size in 1G 8G; do
-  t0=$(date +%s%N)
-  disk="$("$here/new-state-disk.sh" "$work/$size" "$size")" || fail "new-state-disk.sh $work/$size $size failed"
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  # The best of three creations: on a loaded CI machine one run can stall on the scheduler, not on the disk.
+  ms=""
+  for try in 1 2 3; do
+    rm -rf "$work/$size"
+    t0=$(date +%s%N)
+    disk="$("$here/new-state-disk.sh" "$work/$size" "$size")" || fail "new-state-disk.sh $work/$size $size failed"
+    t=$(( ($(date +%s%N) - t0) / 1000000 ))
+    if [ -z "$ms" ] || [ "$t" -lt "$ms" ]; then ms=$t; fi
+  done
   [ "$disk" = "$work/$size/state.ext4" ] || fail "it printed '$disk', not $work/$size/state.ext4"
   apparent=$(stat -c %s "$disk"); allocated_kib=$(du -k "$disk" | cut -f1)
   echo "test-state-disk: $size: ${ms} ms, apparent $apparent bytes, allocated ${allocated_kib} KiB"
