@@ -31,7 +31,7 @@ final class ExecProcessImpl implements ExecProcess, AgentStreamState {
     private final Promise<ExitStatus> exit = Promise.promise();
     private long pid = -1;
     private boolean finished;
-    private Handler<AgentErrorReply> nonFatalHandler;
+    private volatile Handler<AgentErrorReply> nonFatalHandler; // set from any thread, read on the context
 
     ExecProcessImpl(AgentConnection connection, long id, ExecRequest request) {
         this.connection = connection;
