@@ -96,8 +96,19 @@ for vmm in "${vmms[@]}"; do
   cmdline_text="$(cat "$cmdline") paddock.hostname=boot-check-$vmm"
   log "$vmm: booting (timeout ${timeout_s} s)"
   t0=$SECONDS
-  "boot_$vmm" "$console" "$state_disk" "$cmdline_text" \
-    || die "$vmm: the image did not reach PADDOCK-AGENT-READY (console: $console)"
+  if ! "boot_$vmm" "$console" "$state_disk" "$cmdline_text"; then
+    # Known, not yet understood (issue 4): about one Paddock boot in ten prints nothing at all, not even the
+    # kernel's first console line, until it is killed. That case, and only that one, is retried once, loudly;
+    # a boot that printed anything and then failed is a failure at once.
+    [ "$vmm" = paddock ] && [ ! -s "$console" ] \
+      || die "$vmm: the image did not reach PADDOCK-AGENT-READY (console: $console)"
+    log "WARNING: $vmm: the VM printed nothing in ${timeout_s} s (the known start hang of issue 4); retrying once with a fresh state disk"
+    rm -rf "$run_dir"
+    state_disk="$("$here/new-state-disk.sh" "$run_dir" 4G)" || die "could not create the state disk in $run_dir"
+    t0=$SECONDS
+    "boot_$vmm" "$console" "$state_disk" "$cmdline_text" \
+      || die "$vmm: the image did not reach PADDOCK-AGENT-READY on the retry either (console: $console)"
+  fi
   took=$((SECONDS - t0))
   check_state_disk "$vmm" "$state_disk" "$console"
   log "$vmm: $(grep -m1 '^PADDOCK-AGENT-READY' "$console"); ${took} s from start to stop"
