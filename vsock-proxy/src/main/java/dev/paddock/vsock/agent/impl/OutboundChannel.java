@@ -173,7 +173,19 @@ final class OutboundChannel implements WriteStream<Buffer> {
 
     @Override
     public OutboundChannel drainHandler(Handler<Void> handler) {
-        onContext(() -> drainHandler = handler);
+        onContext(() -> {
+            drainHandler = handler;
+            // The writer that saw writeQueueFull() sets its handler from its own thread; credit may have arrived
+            // and flushed the queue before this runs, and that flush found no handler to call. Call it now, or
+            // the writer (e.g. a pipe's paused source) would wait forever. A spare call is harmless.
+            boolean drainedMeanwhile;
+            synchronized (this) {
+                drainedMeanwhile = handler != null && !wasFull && waitingBytes <= maxQueued / 2 && failure == null;
+            }
+            if (drainedMeanwhile) {
+                handler.handle(null);
+            }
+        });
         return this;
     }
 
