@@ -42,7 +42,19 @@ class DebianCloudKernelBootIT {
         bootAndCheck("PVH", image.pvhVmlinux());
     }
 
+    /** A guest that printed nothing by then hit the known start hang (docs/accelerators.md, issue 4). */
+    private static final long FIRST_OUTPUT_SECONDS = 90;
+
     private static void bootAndCheck(String entry, Path kernel) throws InterruptedException {
+        if (!boot(entry, kernel, true)) {
+            System.out.printf("DebianCloudKernelBootIT: WARNING: the %s guest printed nothing in %d s (the known start"
+                    + " hang of issue 4, docs/accelerators.md); retrying once%n", entry, FIRST_OUTPUT_SECONDS);
+            boot(entry, kernel, false);
+        }
+    }
+
+    /** Returns false only when {@code mayGiveUp} and the guest printed nothing at all within FIRST_OUTPUT_SECONDS. */
+    private static boolean boot(String entry, Path kernel, boolean mayGiveUp) throws InterruptedException {
         ConsoleTranscript console = new ConsoleTranscript();
         List<VmStop> stops = new CopyOnWriteArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -66,6 +78,15 @@ class DebianCloudKernelBootIT {
                 .build()) {
             start = System.nanoTime();
             vm.start();
+            if (mayGiveUp) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FIRST_OUTPUT_SECONDS);
+                while (console.toString().isEmpty() && stopped.getCount() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                if (console.toString().isEmpty() && stopped.getCount() > 0) {
+                    return false;
+                }
+            }
             boolean ended = stopped.await(BOOT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(ended).as("the %s guest ended within %s; console so far:%n%s", entry, BOOT_TIMEOUT, console).isTrue();
         }
@@ -91,5 +112,6 @@ class DebianCloudKernelBootIT {
 
         System.out.printf("DebianCloudKernelBootIT: %s: %s %.3f s after start(), powered off %.3f s after start()%n",
                 entry, marker.get().text().trim(), (marker.get().arrivedNanos() - start) / 1e9, (end - start) / 1e9);
+        return true;
     }
 }
