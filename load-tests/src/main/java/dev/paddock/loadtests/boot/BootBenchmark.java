@@ -19,7 +19,8 @@ import java.util.Optional;
  * medians and the Paddock/QEMU ratios. Meant to run inside the helper VM (load-tests/bench-boot.sh).
  *
  * <p>Options: {@code --runs N} (5), {@code --image DIR} ($PADDOCK_STATE/test-image), {@code --memory-mib M} (256),
- * {@code --cpus N} (2), {@code --entries bzimage,pvh}, {@code --vmms qemu,paddock}, {@code --timeout-s S} (180),
+ * {@code --cpus N} (2), {@code --entries bzimage,pvh}, {@code --vmms qemu,paddock} (add {@code paddock-daemon}: one long-lived VMM JVM, timed from each
+ * boot request, as the daemon starts sandboxes; {@code --daemon-jvm-options "..."} for its JVM), {@code --timeout-s S} (180),
  * {@code --qemu BINARY} (qemu-system-x86_64), {@code --paddock-jvm-options "..."} (space-separated), {@code --stage DIR}
  * (copy the image there first, e.g. to the helper VM's own tmpfs, so that no run reads it over the 9p share).
  */
@@ -53,7 +54,14 @@ public final class BootBenchmark {
                         Arrays.stream(opt.getOrDefault("paddock-jvm-options", "").split(" "))
                                 .filter(s -> !s.isBlank()).toList(),
                         System.getProperty("java.class.path")));
-                default -> throw new IllegalArgumentException("--vmms: unknown VMM \"" + v + "\"; use qemu and/or paddock");
+                case "paddock-daemon" -> vmms.add(new VmmUnderTest.PaddockDaemon(
+                        ProcessHandle.current().info().command().orElseThrow(
+                                () -> new IllegalStateException("cannot tell which java runs this benchmark")),
+                        Arrays.stream(opt.getOrDefault("daemon-jvm-options", "").split(" "))
+                                .filter(s -> !s.isBlank()).toList(),
+                        System.getProperty("java.class.path")));
+                default -> throw new IllegalArgumentException("--vmms: unknown VMM \"" + v
+                        + "\"; use qemu, paddock and/or paddock-daemon");
             }
         }
 
@@ -61,6 +69,19 @@ public final class BootBenchmark {
                 runs, memoryMiB, cpus, entries, image.dir(), image.cmdline());
         Map<KernelEntry, Map<String, List<ConsoleRun.Result>>> results = new EnumMap<>(KernelEntry.class);
         boolean failed = false;
+        ConsoleRun.BootServer server = null;
+        for (VmmUnderTest vmm : vmms) {
+            if (vmm instanceof VmmUnderTest.PaddockDaemon daemon) {
+                // The daemon's JVM starts before any timed run, as Paddock's daemon is up before a sandbox starts.
+                // Its first boot is a fresh JVM's cold one: printed, not counted (a running daemon is past it).
+                server = ConsoleRun.BootServer.start(daemon.command(image, entries.get(0), memoryMiB, cpus), timeout);
+                ConsoleRun.Result first = ConsoleRun.request(server, daemon.request(image, entries.get(0)),
+                        new GuestReport(cpus, diskFile), timeout);
+                System.out.printf(Locale.ROOT, "paddock-daemon: first boot in the fresh daemon JVM (not counted): marker %s after the"
+                        + " request, %s%s%n", seconds(first.startToMarkerNanos()), String.join(", ", first.childTimings()),
+                        first.ok() ? "" : "  BROKEN: " + first.problems());
+            }
+        }
         for (int round = 1; round <= runs; round++) {
             for (KernelEntry entry : entries) {
                 List<VmmUnderTest> order = new ArrayList<>(vmms);
@@ -68,12 +89,14 @@ public final class BootBenchmark {
                     java.util.Collections.reverse(order);
                 }
                 for (VmmUnderTest vmm : order) {
-                    ConsoleRun.Result r = ConsoleRun.run(vmm.command(image, entry, memoryMiB, cpus),
-                            new GuestReport(cpus, diskFile), timeout);
+                    ConsoleRun.Result r = vmm instanceof VmmUnderTest.PaddockDaemon daemon
+                            ? ConsoleRun.request(server, daemon.request(image, entry), new GuestReport(cpus, diskFile), timeout)
+                            : ConsoleRun.run(vmm.command(image, entry, memoryMiB, cpus), new GuestReport(cpus, diskFile), timeout);
                     results.computeIfAbsent(entry, e -> new LinkedHashMap<>())
                             .computeIfAbsent(vmm.name(), n -> new ArrayList<>()).add(r);
-                    System.out.printf(Locale.ROOT, "round %d %-7s %-12s marker %s after process start (guest uptime %s), exit %d after %.3f s%s%s%n",
+                    System.out.printf(Locale.ROOT, "round %d %-7s %-12s marker %s after %s (guest uptime %s), exit %d after %.3f s%s%s%n",
                             round, entry, vmm.name(), seconds(r.startToMarkerNanos()),
+                            vmm instanceof VmmUnderTest.PaddockDaemon ? "the boot request" : "process start",
                             r.markerUptime().map(u -> u + " s").orElse("?"), r.exitCode(), r.startToExitNanos() / 1e9,
                             r.childTimings().isEmpty() ? "" : ", " + String.join(", ", r.childTimings()),
                             r.ok() ? "" : "  BROKEN: " + r.problems());
@@ -83,6 +106,9 @@ public final class BootBenchmark {
                     }
                 }
             }
+        }
+        if (server != null) {
+            server.close();
         }
         summarize(results);
         if (failed) {
@@ -106,6 +132,12 @@ public final class BootBenchmark {
                         rs.size());
             }
             Map<String, List<ConsoleRun.Result>> m = byEntry.getValue();
+            if (m.containsKey("paddock-daemon") && m.containsKey("qemu-microvm")) {
+                double d = median(okOnly(m.get("paddock-daemon")).mapToDouble(r -> r.startToMarkerNanos()).toArray());
+                double q = median(okOnly(m.get("qemu-microvm")).mapToDouble(r -> r.startToMarkerNanos()).toArray());
+                System.out.printf(Locale.ROOT, "%s: Paddock daemon (from the boot request) / QEMU (from process start) = %.3f%n",
+                        byEntry.getKey(), d / q);
+            }
             if (m.containsKey("paddock") && m.containsKey("qemu-microvm")) {
                 double p = median(okOnly(m.get("paddock")).mapToDouble(r -> r.startToMarkerNanos()).toArray());
                 double q = median(okOnly(m.get("qemu-microvm")).mapToDouble(r -> r.startToMarkerNanos()).toArray());

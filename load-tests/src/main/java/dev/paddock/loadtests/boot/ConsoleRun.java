@@ -81,4 +81,96 @@ final class ConsoleRun {
         return new Result(markerAt < 0 ? -1 : markerAt - start, exitAt - start, exit, report.markerUptime(),
                 childTimings, problems, tail.toString());
     }
+    /**
+     * One boot through a running {@link PaddockBootServer}: the clock starts immediately before the request line is
+     * written, as when a daemon is asked to start a sandbox, and the run ends at its {@code PADDOCK-BOOT-DONE} line.
+     * A run that overstays {@code timeoutSeconds} kills the server (later runs then fail).
+     */
+    static Result request(BootServer server, String request, GuestReport report, long timeoutSeconds) throws IOException {
+        long start = System.nanoTime();
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(timeoutSeconds));
+                server.process().destroyForcibly();
+            } catch (InterruptedException e) {
+                // the run ended first
+            }
+        }, "boot-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        server.send(request);
+        long markerAt = -1;
+        int exit = 1;
+        List<String> childTimings = new ArrayList<>();
+        StringBuilder tail = new StringBuilder();
+        String text;
+        boolean done = false;
+        while ((text = server.readLine()) != null) {
+            long now = System.nanoTime();
+            if (text.startsWith(PaddockBootServer.DONE)) {
+                exit = text.startsWith(PaddockBootServer.DONE + "exit=0") ? 0 : 1;
+                done = true;
+                break;
+            }
+            if (report.accept(text) && markerAt < 0) {
+                markerAt = now;
+            }
+            if (text.startsWith(CHILD_TIMING)) {
+                childTimings.add(text.substring(CHILD_TIMING.length()).strip());
+            }
+            tail.append(text).append('\n');
+            if (tail.length() > 8192) {
+                tail.delete(0, tail.length() - 4096);
+            }
+        }
+        long exitAt = System.nanoTime();
+        watchdog.interrupt();
+        List<String> problems = new ArrayList<>(report.problems());
+        if (!done) {
+            problems.add("the boot server ended (or was killed after the " + timeoutSeconds + " s timeout) mid-run");
+        } else if (exit != 0) {
+            problems.add("the VM did not end with the guest's own power-off");
+        }
+        return new Result(markerAt < 0 ? -1 : markerAt - start, exitAt - start, exit, report.markerUptime(),
+                childTimings, problems, tail.toString());
+    }
+
+    /** A running {@link PaddockBootServer} process: requests on its stdin, lines from its stdout. */
+    record BootServer(Process process, java.io.BufferedReader out, java.io.Writer in) {
+        static BootServer start(List<String> command, long timeoutSeconds) throws IOException {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            BootServer server = new BootServer(p,
+                    new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)),
+                    new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+            String line;
+            while ((line = server.readLine()) != null) {
+                if (line.equals(PaddockBootServer.READY)) {
+                    return server;
+                }
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
+            }
+            p.destroyForcibly();
+            throw new IOException("the Paddock boot server did not start (" + String.join(" ", command) + ")");
+        }
+
+        void send(String line) throws IOException {
+            in.write(line + "\n");
+            in.flush();
+        }
+
+        String readLine() throws IOException {
+            String line = out.readLine();
+            return line == null ? null : line.replace("\r", "");
+        }
+
+        void close() throws IOException, InterruptedException {
+            in.close();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
 }

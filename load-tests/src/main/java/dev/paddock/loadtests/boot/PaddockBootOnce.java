@@ -34,18 +34,28 @@ public final class PaddockBootOnce {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        String disk = require(opt, "disk");
-        boolean readOnly = disk.endsWith(":ro");
-        Path diskPath = Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
         MarkerWatch watch = new MarkerWatch(out);
 
+        Optional<VmStop> stop = bootAndReport(opt, Path.of(require(opt, "kernel")), out, watch);
+        System.exit(stop.isPresent() && stop.get().reason().isCleanPowerOff() ? 0 : 1);
+    }
+
+    /**
+     * Builds and boots one VM with the options given and {@code kernel}, waits for it to end, and prints the
+     * {@code PADDOCK-BOOT-TIMING} lines: {@code vm-create-to-marker-ms}, {@code vm-build-ms} and {@code stop}.
+     */
+    static Optional<VmStop> bootAndReport(Map<String, String> opt, Path kernel, PrintStream out, MarkerWatch watch)
+            throws InterruptedException {
+        String disk = require(opt, "disk");
+        boolean readOnly = disk.endsWith(":ro");
+        Path diskPath = Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk);
         long createStart = System.nanoTime();
         MicroVm vm = VmBuilder.create()
                 .name("bench")
                 .memoryMiB(Long.parseLong(require(opt, "memory-mib")))
                 .vcpus(Integer.parseInt(require(opt, "cpus")))
-                .kernel(Path.of(require(opt, "kernel")))
+                .kernel(kernel)
                 .initrd(Path.of(require(opt, "initrd")))
                 .cmdline(require(opt, "cmdline"))
                 .attachSerial(watch::output)
@@ -67,10 +77,10 @@ public final class PaddockBootOnce {
         }
         out.printf("%sstop=%s%n", ConsoleRun.CHILD_TIMING, stop.map(VmStop::toString).orElse("TIMEOUT"));
         out.flush();
-        System.exit(stop.isPresent() && stop.get().reason().isCleanPowerOff() ? 0 : 1);
+        return stop;
     }
 
-    private static String require(Map<String, String> opt, String name) {
+    static String require(Map<String, String> opt, String name) {
         String v = opt.get(name);
         if (v == null) {
             throw new IllegalArgumentException("--" + name + " is missing (see PaddockBootOnce's Javadoc)");
@@ -79,7 +89,7 @@ public final class PaddockBootOnce {
     }
 
     /** Copies console bytes to stdout and notes when the line holding the marker is complete. */
-    private static final class MarkerWatch {
+    static final class MarkerWatch {
         private final PrintStream out;
         private int matched;
         private boolean markerSeen;

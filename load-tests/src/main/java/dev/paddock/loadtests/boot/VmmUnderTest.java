@@ -54,4 +54,29 @@ sealed interface VmmUnderTest {
             return cmd;
         }
     }
+    /**
+     * Paddock's VMM as the daemon runs it ({@link PaddockBootServer}): one JVM started once, before any timed run,
+     * which boots a fresh VM per request. {@link #command} starts the server; {@link #request} asks for one boot.
+     */
+    record PaddockDaemon(String javaBinary, List<String> jvmOptions, String classPath) implements VmmUnderTest {
+        @Override
+        public String name() {
+            return "paddock-daemon";
+        }
+
+        @Override
+        public List<String> command(TestImage image, KernelEntry entry, int memoryMiB, int cpus) {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(javaBinary);
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-cp", classPath, PaddockBootServer.class.getName(),
+                    "--initrd", image.initramfs().toString(), "--disk", image.disk() + ":ro", "--cmdline", image.cmdline(),
+                    "--memory-mib", Integer.toString(memoryMiB), "--cpus", Integer.toString(cpus)));
+            return cmd;
+        }
+
+        String request(TestImage image, KernelEntry entry) {
+            return PaddockBootServer.REQUEST + image.kernel(entry);
+        }
+    }
 }

@@ -1,0 +1,58 @@
+package dev.paddock.loadtests.boot;
+
+import dev.paddock.runtime.vmm.VmStop;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Paddock's VMM as the daemon runs it, for {@link BootBenchmark}: one long-lived JVM that boots a fresh VM for each
+ * request, the way the Paddock daemon starts sandboxes in its own process. It prints {@link #READY} once it listens,
+ * then for every stdin line {@code boot <kernel path>} builds and boots one VM exactly as {@link PaddockBootOnce}
+ * does (console on stdout, the same {@code PADDOCK-BOOT-TIMING} lines) and ends the run with
+ * {@code PADDOCK-BOOT-DONE exit=<0|1>}. End of input ends the server.
+ *
+ * <p>Options: as {@link PaddockBootOnce}, without {@code --kernel}.
+ */
+public final class PaddockBootServer {
+    static final String READY = "PADDOCK-BOOT-SERVER-READY";
+    static final String DONE = "PADDOCK-BOOT-DONE ";
+    static final String REQUEST = "boot ";
+
+    private PaddockBootServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        out.println(READY);
+        out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (!line.startsWith(REQUEST)) {
+                out.println(DONE + "exit=1 error=unknown request \"" + line + "\", expected \"boot <kernel>\"");
+                out.flush();
+                continue;
+            }
+            Optional<VmStop> stop;
+            try {
+                stop = PaddockBootOnce.bootAndReport(opt, Path.of(line.substring(REQUEST.length()).strip()), out,
+                        new PaddockBootOnce.MarkerWatch(out));
+            } catch (RuntimeException e) {
+                out.println("boot failed: " + e);
+                stop = Optional.empty();
+            }
+            out.println(DONE + "exit=" + (stop.isPresent() && stop.get().reason().isCleanPowerOff() ? 0 : 1));
+            out.flush();
+        }
+    }
+}
