@@ -1,0 +1,268 @@
+package dev.paddock.runtime.virtio.fs.fuse;
+
+import static dev.paddock.runtime.virtio.fs.fuse.FuseOpcode.*;
+import static dev.paddock.runtime.virtio.fs.fuse.FuseProtocol.*;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-process passthrough FUSE server for one host directory: it takes raw FUSE requests (the bytes a
+ * virtio-fs driver puts in a request's readable buffers) and returns raw replies.
+ *
+ * <p>Protocol 7.31 as a Linux 6.1 guest negotiates it (see {@link FuseProtocol}); docs/devices/virtio-fs.md
+ * lists the operations, the confinement rules (in {@link HostFs}) and the cache timeouts. Unknown opcodes
+ * are answered ENOSYS; every request before INIT, EIO.
+ *
+ * <p>Thread-safe: requests may run concurrently on any number of worker threads (the kernel sends many at
+ * once). Nothing here blocks on anything but the host file system.
+ */
+public final class FuseServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FuseServer.class.getName());
+
+    /** How many inodes and open handles one guest may hold (each is a host fd). */
+    public static final int MAX_INODES = 1 << 16;
+    public static final int MAX_HANDLES = 1 << 14;
+
+    private final Path root;
+    private final Share share;
+    private final EntryOps entries;
+    private final FileOps files;
+    private final DirectoryOps directories;
+    private volatile boolean initialized;
+    private volatile boolean closed;
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong failedRequests = new AtomicLong();
+    private final AtomicLong unknownOpcodes = new AtomicLong();
+
+    private FuseServer(Path root, Share share) {
+        this.root = root;
+        this.share = share;
+        this.entries = new EntryOps(share);
+        this.files = new FileOps(share);
+        this.directories = new DirectoryOps(share);
+    }
+
+    /**
+     * Serves the directory {@code root}.
+     *
+     * @param guestUid the guest's agent user, which the share's host owner maps to (and back)
+     * @throws IOException when {@code root} is not a directory we can open (the message names it)
+     */
+    public static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts)
+            throws IOException {
+        Objects.requireNonNull(root, "root");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Path absolute = root.toAbsolutePath().normalize();
+        int fd;
+        Statx st;
+        try {
+            fd = HostFs.openRoot(absolute.toString());
+        } catch (FsErrnoException e) {
+            throw new IOException("cannot open the shared directory " + absolute + " (errno " + e.errno()
+                    + "); it must be an existing directory the VMM can read");
+        }
+        try {
+            st = HostFs.stat(fd);
+        } catch (FsErrnoException e) {
+            HostFs.close(fd);
+            throw new IOException("cannot stat the shared directory " + absolute + " (errno " + e.errno() + ")");
+        }
+        OwnershipMap owners = new OwnershipMap(guestUid, guestGid, st.uid(), st.gid());
+        boolean chownNew = HostFs.effectiveUid() == 0 && (st.uid() != 0 || st.gid() != 0);
+        Share share = new Share(new InodeTable(fd, st, MAX_INODES), new HandleTable(MAX_HANDLES), owners, timeouts,
+                readOnly, chownNew);
+        return new FuseServer(absolute, share);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public boolean readOnly() {
+        return share.readOnly;
+    }
+
+    public OwnershipMap ownership() {
+        return share.owners;
+    }
+
+    /**
+     * Serves one request.
+     *
+     * @param request the request bytes, from its position to its limit (not modified)
+     * @return the reply (fuse_out_header and output), or {@code null} for FORGET, BATCH_FORGET and INTERRUPT,
+     *         which have none
+     */
+    public byte[] handle(ByteBuffer request) {
+        requests.incrementAndGet();
+        FuseRequest req;
+        try {
+            req = FuseRequest.parse(request);
+        } catch (FsErrnoException e) {
+            failedRequests.incrementAndGet();
+            return FuseReply.error(FuseRequest.uniqueOf(request), e.errno());
+        }
+        if (hasNoReply(req.opcode)) {
+            noReply(req);
+            return null;
+        }
+        try {
+            if (closed) {
+                throw new FsErrnoException(Errno.EIO, "server closed");
+            }
+            if (req.opcode != INIT && !initialized) {
+                throw new FsErrnoException(Errno.EIO, "request before INIT");
+            }
+            return dispatch(req);
+        } catch (FsErrnoException e) {
+            failedRequests.incrementAndGet();
+            LOG.log(Level.TRACE, "FUSE opcode {0} nodeid {1}: {2}", req.opcode, Long.toUnsignedString(req.nodeId), e.getMessage());
+            return FuseReply.error(req.unique, e.errno());
+        } catch (RuntimeException e) {
+            failedRequests.incrementAndGet();
+            LOG.log(Level.ERROR, "FUSE opcode " + req.opcode + " on " + root + " failed unexpectedly; answering EIO", e);
+            return FuseReply.error(req.unique, Errno.EIO);
+        }
+    }
+
+    private byte[] dispatch(FuseRequest req) throws FsErrnoException {
+        return switch (req.opcode) {
+            case INIT -> init(req);
+            case DESTROY -> destroy(req);
+            case LOOKUP -> entries.lookup(req);
+            case GETATTR -> entries.getattr(req);
+            case SETATTR -> entries.setattr(req);
+            case READLINK -> entries.readlink(req);
+            case SYMLINK -> entries.symlink(req);
+            case MKNOD -> entries.mknod(req);
+            case MKDIR -> entries.mkdir(req);
+            case UNLINK -> entries.unlink(req, false);
+            case RMDIR -> entries.unlink(req, true);
+            case RENAME -> entries.rename(req, false);
+            case RENAME2 -> entries.rename(req, true);
+            case LINK -> entries.link(req);
+            case STATFS -> entries.statfs(req);
+            case ACCESS -> entries.access(req);
+            case OPEN -> files.open(req);
+            case CREATE -> files.create(req);
+            case READ -> files.read(req);
+            case WRITE -> files.write(req);
+            case FLUSH -> files.flush(req);
+            case RELEASE -> files.release(req, false);
+            case FSYNC -> files.fsync(req, false);
+            case LSEEK -> files.lseek(req);
+            case FALLOCATE -> files.fallocate(req);
+            case OPENDIR -> directories.opendir(req);
+            case READDIR -> directories.readdir(req, false);
+            case READDIRPLUS -> directories.readdir(req, true);
+            case RELEASEDIR -> files.release(req, true);
+            case FSYNCDIR -> files.fsync(req, true);
+            // Extended attributes are not shared: ENOSYS makes the guest stop asking (fuse caches it per mount).
+            case GETXATTR, LISTXATTR, SETXATTR, REMOVEXATTR -> throw new FsErrnoException(Errno.ENOSYS, "xattrs are not shared");
+            default -> {
+                unknownOpcodes.incrementAndGet();
+                throw new FsErrnoException(Errno.ENOSYS, "opcode " + req.opcode);
+            }
+        };
+    }
+
+    private void noReply(FuseRequest req) {
+        if (!initialized || closed) {
+            return;
+        }
+        try {
+            switch (req.opcode) {
+                case FORGET -> share.inodes.forget(req.nodeId, req.u64("nlookup"));
+                case BATCH_FORGET -> {
+                    int count = req.u32("batch count");
+                    req.skip(4, "dummy");
+                    // GUEST-CONTROLLED: the count cannot claim more entries than arrived.
+                    long entries = Integer.toUnsignedLong(count);
+                    for (long i = 0; i < entries && req.remaining() >= 16; i++) {
+                        share.inodes.forget(req.u64("nodeid"), req.u64("nlookup"));
+                    }
+                }
+                default -> {
+                    // INTERRUPT: requests here are short host calls that are not interruptible; they finish.
+                }
+            }
+        } catch (FsErrnoException e) {
+            failedRequests.incrementAndGet();
+            LOG.log(Level.DEBUG, "FUSE opcode {0}: {1}", req.opcode, e.getMessage());
+        }
+    }
+
+    private byte[] init(FuseRequest req) throws FsErrnoException {
+        int major = req.u32("init major");
+        int minor = req.u32("init minor");
+        int maxReadahead = req.u32("max_readahead");
+        int flags = req.u32("init flags");
+        if (initialized) {
+            throw new FsErrnoException(Errno.EIO, "INIT twice");
+        }
+        // GUEST-CONTROLLED: only protocol 7 with struct sizes we parse.
+        if (major != KERNEL_VERSION || minor < MIN_MINOR_VERSION) {
+            throw new FsErrnoException(Errno.EPROTO, "FUSE " + major + "." + minor + "; 7." + MIN_MINOR_VERSION + "+ needed");
+        }
+        int offered = ASYNC_READ | ATOMIC_O_TRUNC | BIG_WRITES | AUTO_INVAL_DATA | DO_READDIRPLUS | READDIRPLUS_AUTO
+                | PARALLEL_DIROPS | MAX_PAGES_FLAG | CACHE_SYMLINKS;
+        FuseReply r = new FuseReply(INIT_OUT_BYTES);
+        r.u32(KERNEL_VERSION).u32(Math.min(minor, KERNEL_MINOR_VERSION)).u32(maxReadahead).u32(flags & offered)
+                .u16(64).u16(48) // max_background, congestion_threshold
+                .u32(MAX_IO_BYTES).u32(1) // max_write, time_gran (ns)
+                .u16(MAX_PAGES).u16(0) // max_pages, map_alignment
+                .zeros(32);
+        initialized = true;
+        return r.finish(req.unique);
+    }
+
+    private byte[] destroy(FuseRequest req) {
+        share.handles.closeAll();
+        share.inodes.forgetAll();
+        initialized = false;
+        return FuseReply.empty().finish(req.unique);
+    }
+
+    /** Guest-held inodes, the root included. */
+    public int inodeCount() {
+        return share.inodes.size();
+    }
+
+    public int handleCount() {
+        return share.handles.size();
+    }
+
+    public long requests() {
+        return requests.get();
+    }
+
+    public long failedRequests() {
+        return failedRequests.get();
+    }
+
+    public long unknownOpcodes() {
+        return unknownOpcodes.get();
+    }
+
+    /** Forgets what the guest held (a device reset: the next driver starts with INIT). */
+    public void reset() {
+        share.handles.closeAll();
+        share.inodes.forgetAll();
+        initialized = false;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        share.handles.closeAll();
+        share.inodes.closeAll();
+    }
+}
