@@ -108,6 +108,11 @@ public final class VirtqueueDriver {
         memory.writeShortRelease(availableRing + 2, (short) availableIndex);
     }
 
+    /** The descriptor index the next {@link #addChain} will start at (descriptors are taken round-robin). */
+    public int peekNextFreeDescriptor() {
+        return nextFreeDescriptor;
+    }
+
     public int availableIndex() {
         return availableIndex;
     }

@@ -24,6 +24,10 @@ import dev.paddock.runtime.virtio.block.BlockDevice;
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
 import dev.paddock.runtime.virtio.mmio.MmioRegisters;
 import dev.paddock.runtime.virtio.mmio.MmioTransport;
+import dev.paddock.runtime.virtio.vsock.VsockBackend;
+import dev.paddock.runtime.virtio.vsock.VsockConnector;
+import dev.paddock.runtime.virtio.vsock.VsockDevice;
+import dev.paddock.runtime.virtio.vsock.VsockDeviceConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -74,6 +78,7 @@ public final class MicroVm implements AutoCloseable {
     private final List<VirtioMmioSlot> virtioSlots = new ArrayList<>();
     private final List<MmioTransport> transports = new ArrayList<>();
     private ThreadPoolExecutor blockWorkers;
+    private VsockDevice vsock;
 
     private final Object lock = new Object();
     /** Read without the lock on every exit; written under it. */
@@ -260,6 +265,34 @@ public final class MicroVm implements AutoCloseable {
         }
         teardown.hold("virtio-blk " + config.image(), device);
         attachVirtio("virtio-blk " + config.image().getFileName(), device);
+    }
+
+    /**
+     * virtio-vsock on the device event loop. Held for teardown, which runs after the loop has stopped: its
+     * close tells every open stream's peer that the VM ended.
+     */
+    void attachVsock(VsockDeviceConfig config, VsockBackend backend) {
+        VsockDevice device = new VsockDevice(config, backend, deviceLoop);
+        teardown.hold("virtio-vsock (guest CID " + config.guestCid() + ")", device);
+        attachVirtio("virtio-vsock", device);
+        vsock = device;
+    }
+
+    /**
+     * Opens streams into the guest over its vsock device.
+     *
+     * @throws IllegalStateException when the VM was built without {@link VmBuilder#attachVsock}
+     */
+    public VsockConnector vsock() {
+        if (vsock == null) {
+            throw new IllegalStateException("VM " + name + " has no vsock device; build it with attachVsock(config, backend)");
+        }
+        return vsock;
+    }
+
+    /** The vsock device itself (metrics, transport reset), if attached. */
+    public Optional<VsockDevice> vsockDevice() {
+        return Optional.ofNullable(vsock);
     }
 
     /**

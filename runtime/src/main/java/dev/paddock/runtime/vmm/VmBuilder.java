@@ -5,6 +5,8 @@ import dev.paddock.runtime.arch.x86.Layout;
 import dev.paddock.runtime.virtio.VirtioDevice;
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
 import dev.paddock.runtime.virtio.rng.RngDevice;
+import dev.paddock.runtime.virtio.vsock.VsockBackend;
+import dev.paddock.runtime.virtio.vsock.VsockDeviceConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +42,7 @@ public final class VmBuilder {
     private VmListener listener = VmListener.NONE;
     private boolean serialAttached;
     private boolean i8042Attached;
+    private boolean vsockAttached;
     private int virtioDevices;
     private final List<DeviceAttachment> devices = new ArrayList<>();
 
@@ -144,6 +147,22 @@ public final class VmBuilder {
         Objects.requireNonNull(disk, "disk");
         countVirtio("virtio-blk " + disk.image());
         devices.add(vm -> vm.attachBlock(disk));
+        return this;
+    }
+
+    /**
+     * virtio-vsock with the guest CID of {@code config}: guest-initiated streams go to {@code backend}, and the
+     * built VM's {@link MicroVm#vsock()} opens streams into the guest. One per VM.
+     */
+    public VmBuilder attachVsock(VsockDeviceConfig config, VsockBackend backend) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(backend, "backend");
+        if (vsockAttached) {
+            throw new VmConfigException("attachVsock() was called twice; a VM has one vsock device (one guest CID)");
+        }
+        countVirtio("virtio-vsock (guest CID " + config.guestCid() + ")");
+        vsockAttached = true;
+        devices.add(vm -> vm.attachVsock(config, backend));
         return this;
     }
 
