@@ -42,4 +42,15 @@ public record AuditEvent(String time, String sandbox, String channel, String des
                 d.allowed() ? "allow" : "deny", d.reason().name(), d.ruleId(), d.ruleText(), d.policyVersion(),
                 0, 0, detail);
     }
+
+    /**
+     * The event for a connection or HTTP request decision ({@code channel} {@code tcp} or {@code http}), with the
+     * bytes that passed: {@code bytesOut} from the sandbox towards the destination, {@code bytesIn} back.
+     */
+    public static AuditEvent connection(Instant time, String sandbox, String channel, String destination, String sni,
+                                        String host, EgressDecision d, long bytesOut, long bytesIn, String detail) {
+        return new AuditEvent(time.toString(), sandbox, channel, destination, sni, host,
+                d.allowed() ? "allow" : "deny", d.reason().name(), d.ruleId(), d.ruleText(), d.policyVersion(),
+                bytesOut, bytesIn, detail);
+    }
 }
