@@ -75,7 +75,7 @@ public final class EgressProxyVerticle extends VerticleBase implements EgressHan
                     : bind(ctx, loop, transport, options.handoffPort(), new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast("preamble", new HandoffPreamble(EgressProxyVerticle.this::accept));
+                            ch.pipeline().addLast(HandoffPreamble.NAME, new HandoffPreamble(EgressProxyVerticle.this::accept));
                         }
                     });
             Future<Channel> explicit = options.explicitPort() < 0 ? Future.succeededFuture()
@@ -134,7 +134,12 @@ public final class EgressProxyVerticle extends VerticleBase implements EgressHan
 
     private ProxySession session(String sandbox, InetSocketAddress destination, Channel ch) {
         ByteCounter counter = new ByteCounter();
-        ch.pipeline().addFirst("counter", counter);
+        if (ch.pipeline().get(HandoffPreamble.NAME) != null) {
+            // Bytes that came in the same read as the preamble are passed on from its place: count them too.
+            ch.pipeline().addAfter(HandoffPreamble.NAME, "counter", counter);
+        } else {
+            ch.pipeline().addFirst("counter", counter);
+        }
         return new ProxySession(px, sandbox, destination, ch, counter);
     }
 

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * line; the guest's bytes come after it and are never parsed as a preamble.
  */
 final class HandoffPreamble extends ByteToMessageDecoder {
+    static final String NAME = "preamble";
     static final int MAX_LINE = 256;
     private static final Pattern LINE =
             Pattern.compile("PADDOCK-EGRESS 1 ([A-Za-z0-9][A-Za-z0-9._-]{0,127}) (\\S{2,45}) (\\d{1,5})");
