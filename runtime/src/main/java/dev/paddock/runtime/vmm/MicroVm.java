@@ -22,6 +22,8 @@ import dev.paddock.runtime.event.DeviceEventLoop;
 import dev.paddock.runtime.virtio.VirtioDevice;
 import dev.paddock.runtime.virtio.block.BlockDevice;
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
+import dev.paddock.runtime.virtio.fs.FsDevice;
+import dev.paddock.runtime.virtio.fs.FsDeviceConfig;
 import dev.paddock.runtime.virtio.mmio.MmioRegisters;
 import dev.paddock.runtime.virtio.mmio.MmioTransport;
 import dev.paddock.runtime.virtio.vsock.VsockBackend;
@@ -293,6 +295,38 @@ public final class MicroVm implements AutoCloseable {
     /** The vsock device itself (metrics, transport reset), if attached. */
     public Optional<VsockDevice> vsockDevice() {
         return Optional.ofNullable(vsock);
+    }
+
+    /**
+     * A virtio-fs share: its FUSE server and a bounded worker pool of its own (the config's worker count; its
+     * queue holds what the guest can have outstanding on both queues). Completions run on the device loop.
+     * Teardown stops the pool before the server closes its fds and before guest RAM goes.
+     */
+    void attachFs(FsDeviceConfig config) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(config.workers(), config.workers(), 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(2 * config.queueSize()), r -> {
+                    Thread t = new Thread(r, threadName("fs-" + config.tag() + "-" + n.incrementAndGet()));
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        FsDevice device;
+        try {
+            device = FsDevice.open(config, pool, deviceLoop);
+        } catch (IOException e) {
+            pool.shutdownNow();
+            throw new UncheckedIOException("cannot share " + config.sharedDir() + " as virtio-fs " + config.tag() + ": " + e.getMessage(), e);
+        }
+        teardown.hold("virtio-fs " + config.tag(), device);
+        teardown.hold("the virtio-fs " + config.tag() + " worker pool", () -> {
+            pool.shutdownNow();
+            if (!pool.awaitTermination(BLOCK_IO_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("virtio-fs " + config.tag() + " workers of VM " + name + " did not end within "
+                        + BLOCK_IO_GRACE.toSeconds() + " s of being interrupted");
+            }
+        });
+        attachVirtio("virtio-fs " + config.tag(), device);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.paddock.runtime.devices.legacy.ConsoleListener;
 import dev.paddock.runtime.arch.x86.Layout;
 import dev.paddock.runtime.virtio.VirtioDevice;
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
+import dev.paddock.runtime.virtio.fs.FsDeviceConfig;
 import dev.paddock.runtime.virtio.rng.RngDevice;
 import dev.paddock.runtime.virtio.vsock.VsockBackend;
 import dev.paddock.runtime.virtio.vsock.VsockDeviceConfig;
@@ -163,6 +164,18 @@ public final class VmBuilder {
         countVirtio("virtio-vsock (guest CID " + config.guestCid() + ")");
         vsockAttached = true;
         devices.add(vm -> vm.attachVsock(config, backend));
+        return this;
+    }
+
+    /**
+     * virtio-fs sharing {@code share.sharedDir()} under {@code share.tag()}: the guest mounts it with
+     * {@code mount -t virtiofs <tag> <dir>}. The VM opens the directory when built, serves it on a worker pool
+     * of its own, and lets go of it when the VM ends. docs/devices/virtio-fs.md.
+     */
+    public VmBuilder attachFs(FsDeviceConfig share) {
+        Objects.requireNonNull(share, "share");
+        countVirtio("virtio-fs " + share.tag());
+        devices.add(vm -> vm.attachFs(share));
         return this;
     }
 

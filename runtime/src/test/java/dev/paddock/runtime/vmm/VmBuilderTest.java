@@ -102,6 +102,18 @@ class VmBuilderTest {
     }
 
     @Test
+    void aVirtioFsShareTakesASlotLikeAnyVirtioDevice() {
+        VmBuilder b = VmBuilder.create();
+        for (int i = 0; i < 18; i++) {
+            b.attachRng();
+        }
+        b.attachFs(dev.paddock.runtime.virtio.fs.FsDeviceConfig.of("workspace", java.nio.file.Path.of("/tmp"), true));
+        assertThatThrownBy(() -> b.attachFs(dev.paddock.runtime.virtio.fs.FsDeviceConfig.of("second", java.nio.file.Path.of("/tmp"), false)))
+                .isInstanceOf(VmConfigException.class)
+                .hasMessage("cannot attach virtio-fs second: all 19 virtio-mmio slots (GSIs 5..23) are taken");
+    }
+
+    @Test
     void namesAreShortAndSafeForThreadNames() {
         assertThatThrownBy(() -> VmBuilder.create().name("a b")).hasMessageContaining("letters, digits");
         VmBuilder.create().name("sandbox-1");
