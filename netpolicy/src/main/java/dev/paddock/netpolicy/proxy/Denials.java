@@ -46,6 +46,9 @@ final class Denials {
 
     /** Aborts the connection: SO_LINGER 0 makes close send RST instead of FIN (socket(7)). */
     static void reset(Channel ch) {
+        if (!ch.isOpen()) {
+            return; // the guest already went away: nothing to reset
+        }
         // A channel without SO_LINGER (a vsock stream adapter) returns false here; closing still ends it.
         ch.config().setOption(ChannelOption.SO_LINGER, 0);
         ch.close();

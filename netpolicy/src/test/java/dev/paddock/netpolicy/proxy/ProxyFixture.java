@@ -213,10 +213,15 @@ final class ProxyFixture implements AutoCloseable {
 
     /** A guest connection to {@code dst}, handed over through the loopback hand-off listener. */
     Socket guestConnect(InetSocketAddress dst) throws IOException {
+        return guestConnect(SANDBOX, dst);
+    }
+
+    /** The same, for another sandbox id. */
+    Socket guestConnect(String sandbox, InetSocketAddress dst) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.handoffPort()), 5000);
         s.setSoTimeout(10_000);
-        s.getOutputStream().write(HandoffPreamble.line(SANDBOX, dst).getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().write(HandoffPreamble.line(sandbox, dst).getBytes(StandardCharsets.US_ASCII));
         return s;
     }
 
