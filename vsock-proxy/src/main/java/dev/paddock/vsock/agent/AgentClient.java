@@ -1,6 +1,9 @@
 package dev.paddock.vsock.agent;
 
+import dev.paddock.runtime.virtio.vsock.VsockConnector;
 import dev.paddock.vsock.agent.impl.AgentConnection;
+import dev.paddock.vsock.mux.VsockMuxer;
+import dev.paddock.vsock.mux.VsockSocket;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
@@ -13,6 +16,9 @@ import io.vertx.core.net.SocketAddress;
  * current when {@link #connect} was called, or a new event loop), and callbacks run there. Nothing blocks.
  */
 public interface AgentClient {
+    /** PROTOCOL.md, "Transport": the agent listens on AF_VSOCK port 1024 in the guest. */
+    int VSOCK_PORT = 1024;
+
     /** Connects with default options; see {@link #connect(Vertx, SocketAddress, AgentClientOptions)}. */
     static Future<AgentClient> connect(Vertx vertx, SocketAddress agent) {
         return connect(vertx, agent, new AgentClientOptions());
@@ -25,6 +31,28 @@ public interface AgentClient {
      */
     static Future<AgentClient> connect(Vertx vertx, SocketAddress agent, AgentClientOptions options) {
         return AgentConnection.connect(vertx, agent, options);
+    }
+
+    /**
+     * Speaks the protocol over a vsock stream already open to the agent's port ({@link #VSOCK_PORT}); the
+     * connection lives on the socket's context. Fails like {@link #connect(Vertx, SocketAddress, AgentClientOptions)}.
+     */
+    static Future<AgentClient> connect(Vertx vertx, VsockSocket socket, AgentClientOptions options) {
+        return AgentConnection.connect(vertx, socket, options);
+    }
+
+    /**
+     * Opens a stream to the agent's vsock port through a sandbox's device and connects over it. Fails with
+     * {@link AgentConnectionException} when the stream cannot be opened (nothing listens yet: the guest is still
+     * booting, or the agent died).
+     */
+    static Future<AgentClient> connect(Vertx vertx, VsockConnector device, String sandbox, AgentClientOptions options) {
+        return VsockMuxer.open(vertx, device, VSOCK_PORT, "vsock stream to the agent (port " + VSOCK_PORT
+                + ") of sandbox " + sandbox)
+                .recover(e -> Future.failedFuture(new AgentConnectionException("cannot connect to the agent of sandbox "
+                        + sandbox + " on vsock port " + VSOCK_PORT + ": " + e.getMessage()
+                        + "; is the sandbox booted and its agent running?", e)))
+                .compose(socket -> connect(vertx, socket, options));
     }
 
     /** Starts a process; completes once it runs (EXEC_STARTED), fails with {@link AgentErrorReply} if it cannot. */

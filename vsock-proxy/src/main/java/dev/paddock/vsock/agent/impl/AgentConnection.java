@@ -18,6 +18,7 @@ import dev.paddock.vsock.agent.wire.FrameCodec;
 import dev.paddock.vsock.agent.wire.HelloMessage;
 import dev.paddock.vsock.agent.wire.Op;
 import dev.paddock.vsock.agent.wire.Payloads;
+import dev.paddock.vsock.mux.VsockSocket;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,7 +26,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,9 +48,9 @@ public final class AgentConnection implements AgentClient {
 
     private final Vertx vertx;
     private final Context context;
-    private final NetClient netClient;
-    private final NetSocket socket;
-    private final SocketAddress address;
+    private final AgentTransport socket;
+    /** Where the agent is, for messages: a socket address or a vsock stream. */
+    private final String address;
     private final AgentClientOptions options;
     private final FrameCodec.Decoder decoder = new FrameCodec.Decoder(this::onFrame);
     private final Map<Long, AgentStreamState> streams = new HashMap<>();
@@ -63,13 +63,11 @@ public final class AgentConnection implements AgentClient {
     private long helloTimer;
     private boolean closedByClient;
 
-    private AgentConnection(Vertx vertx, Context context, NetClient netClient, NetSocket socket,
-            SocketAddress address, AgentClientOptions options) {
+    private AgentConnection(Vertx vertx, Context context, AgentTransport transport, AgentClientOptions options) {
         this.vertx = vertx;
         this.context = context;
-        this.netClient = netClient;
-        this.socket = socket;
-        this.address = address;
+        this.socket = transport;
+        this.address = transport.describe();
         this.options = options;
     }
 
@@ -88,10 +86,28 @@ public final class AgentConnection implements AgentClient {
                             + ar.cause().getMessage() + "; check that the agent runs and listens there", ar.cause()));
                     return;
                 }
-                AgentConnection connection = new AgentConnection(vertx, context, client, ar.result(), address, opts);
+                AgentConnection connection = new AgentConnection(vertx, context,
+                        new NetSocketTransport(client, ar.result(), address), opts);
                 connection.start();
                 connection.helloPromise.future().onComplete(connected);
             });
+        });
+        return connected.future();
+    }
+
+    /**
+     * See {@link AgentClient#connect(Vertx, VsockSocket, AgentClientOptions)}: speaks the protocol over a vsock
+     * stream that is already open to the agent's port. The connection lives on the socket's context, since the
+     * socket's handlers run there.
+     */
+    public static Future<AgentClient> connect(Vertx vertx, VsockSocket socket, AgentClientOptions options) {
+        AgentClientOptions opts = options.copy();
+        Context context = socket.context();
+        Promise<AgentClient> connected = Promise.promise();
+        context.runOnContext(v -> {
+            AgentConnection connection = new AgentConnection(vertx, context, new VsockTransport(socket), opts);
+            connection.start();
+            connection.helloPromise.future().onComplete(connected);
         });
         return connected.future();
     }
@@ -407,7 +423,7 @@ public final class AgentConnection implements AgentClient {
         for (AgentStreamState stream : open) {
             stream.fail(forStreams);
         }
-        socket.close().onComplete(v -> netClient.close());
+        socket.close();
         if (closedByClient) {
             closePromise.tryComplete();
         } else {
