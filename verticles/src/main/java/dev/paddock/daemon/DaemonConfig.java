@@ -1,0 +1,55 @@
+package dev.paddock.daemon;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How one daemon runs.
+ *
+ * @param stateDir    {@code $PADDOCK_STATE}: records, logs, secrets, the socket
+ * @param tcpHost     listen on TCP too (with a token), or null for the unix socket only
+ * @param tcpPort     the TCP port, 0 for any
+ * @param agentBinary the guest agent for the loopback driver, or null to locate it ({@code AgentBinary})
+ * @param bootTimeout how long a boot may take until the agent answers
+ */
+public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout) {
+    public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(60);
+
+    public DaemonConfig {
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(bootTimeout, "bootTimeout");
+        stateDir = stateDir.toAbsolutePath().normalize();
+    }
+
+    public static DaemonConfig unixOnly(Path stateDir, Path agentBinary) {
+        return new DaemonConfig(stateDir, null, 0, agentBinary, DEFAULT_BOOT_TIMEOUT);
+    }
+
+    public Path socket() {
+        return stateDir.resolve("daemon.sock");
+    }
+
+    public Path pidFile() {
+        return stateDir.resolve("daemon.pid");
+    }
+
+    public Path tokenFile() {
+        return stateDir.resolve("daemon.token");
+    }
+
+    /** Holds the bound TCP port as HOST:PORT while TCP is on. */
+    public Path tcpFile() {
+        return stateDir.resolve("daemon.tcp");
+    }
+
+    public Path sandboxesDir() {
+        return stateDir.resolve("sandboxes");
+    }
+
+    /** {@code $PADDOCK_STATE}, or {@code ~/.paddock}. */
+    public static Path defaultStateDir() {
+        String env = System.getenv("PADDOCK_STATE");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".paddock");
+    }
+}

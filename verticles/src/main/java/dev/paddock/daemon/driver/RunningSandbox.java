@@ -1,0 +1,19 @@
+package dev.paddock.daemon.driver;
+
+import dev.paddock.vsock.agent.AgentClient;
+import io.vertx.core.Future;
+
+/** A sandbox a driver has booted: its agent connection, its end, and a way to end it at once. */
+public interface RunningSandbox {
+    /** The connection to the sandbox's agent, open and healthy when boot completed. */
+    AgentClient agent();
+
+    /**
+     * Completes once, when the sandbox has ended (whatever ended it) and the driver has released it. Never fails:
+     * an ending the driver did not expect is an {@link SandboxExit} with the matching kind.
+     */
+    Future<SandboxExit> exit();
+
+    /** Ends the sandbox now (SIGKILL to the agent process, or the VM torn down); {@link #exit()} then completes. */
+    Future<Void> kill();
+}
