@@ -34,7 +34,8 @@ public final class Addresses {
     public static final String SECRET_LIST = "paddock.egress.secrets.list";
     public static final String SECRET_DELETE = "paddock.egress.secrets.delete";
     public static final String SECRET_CHECK = "paddock.egress.secrets.check";
-    public static final String EGRESS_AUDIT = "paddock.egress.audit";
+    /** netpolicy's {@code EventBusAuditSink} publishes each AuditEvent here as a JsonObject. */
+    public static final String EGRESS_AUDIT = dev.paddock.netpolicy.audit.EventBusAuditSink.ADDRESS;
 
     // Proxies (request/reply to the proxy verticle).
     public static final String PORTS_GET = "paddock.proxies.ports";

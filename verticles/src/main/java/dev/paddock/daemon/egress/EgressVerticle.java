@@ -89,8 +89,8 @@ public final class EgressVerticle extends VerticleBase {
                 return m.body();
             })));
             bus.<SecretCheck>consumer(Addresses.SECRET_CHECK, m -> m.reply(new SecretCheck(missing(m.body().names()))));
-            bus.<AuditEvent>consumer(Addresses.EGRESS_AUDIT, m -> {
-                AuditEvent a = m.body();
+            bus.<io.vertx.core.json.JsonObject>consumer(Addresses.EGRESS_AUDIT, m -> {
+                AuditEvent a = m.body().mapTo(AuditEvent.class);
                 metrics.egress(a.decision(), a.channel());
                 SandboxEvent e = new SandboxEvent.EgressDecided(a.time(), a.sandbox(), a);
                 bus.publish(Addresses.EVENTS, e);

@@ -6,7 +6,7 @@ import dev.paddock.daemon.AgentBuild;
 import dev.paddock.daemon.BlockedThreadWatch;
 import dev.paddock.daemon.Daemon;
 import dev.paddock.daemon.DaemonConfig;
-import dev.paddock.daemon.egress.EventBusAuditSink;
+import dev.paddock.netpolicy.audit.EventBusAuditSink;
 import dev.paddock.daemon.metrics.DaemonMetrics;
 import dev.paddock.daemon.proxy.ProxyVerticle;
 import dev.paddock.netpolicy.audit.AuditEvent;
