@@ -25,16 +25,16 @@ public final class ConnectSocket {
     /** After an ERROR line, how long the client may take to close before we do. */
     static final long LINGER_AFTER_ERROR_MS = 2_000;
 
-    private final UnixSocketServer server;
+    private final HostUnixSocket server;
 
-    private ConnectSocket(UnixSocketServer server) {
+    private ConnectSocket(HostUnixSocket server) {
         this.server = server;
     }
 
     /** Listens on {@code path} for host clients of {@code muxer}'s sandbox. */
     public static Future<ConnectSocket> listen(Vertx vertx, VsockMuxer muxer, Path path) {
         String what = "vsock socket of sandbox " + muxer.sandbox();
-        return UnixSocketServer.listen(vertx, path, what, host -> new Connection(vertx, muxer, host).start())
+        return HostUnixSocket.listen(vertx, path, what, host -> new Connection(vertx, muxer, host).start())
                 .map(ConnectSocket::new);
     }
 
@@ -42,7 +42,7 @@ public final class ConnectSocket {
         return server.path();
     }
 
-    /** Stops accepting and removes the socket file; streams already connected go on until they end. */
+    /** Stops accepting, closes the connections it accepted (their vsock streams are reset), removes the socket file. */
     public Future<Void> close() {
         return server.close();
     }

@@ -11,22 +11,22 @@ import java.util.logging.Logger;
  * Collects the warnings of Vert.x's blocked-thread checker (JUL logger {@code io.vertx.core.impl.BlockedThreadChecker}
  * in Vert.x 5), so a test can assert that nothing blocked an event loop.
  */
-final class BlockedThreadWatch extends Handler {
+public final class BlockedThreadWatch extends Handler {
     static final String LOGGER = "io.vertx.core.impl.BlockedThreadChecker";
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final Logger logger = Logger.getLogger(LOGGER);
 
-    static BlockedThreadWatch install() {
+    public static BlockedThreadWatch install() {
         BlockedThreadWatch watch = new BlockedThreadWatch();
         watch.logger.addHandler(watch);
         return watch;
     }
 
-    List<String> warnings() {
+    public List<String> warnings() {
         return warnings;
     }
 
-    void clear() {
+    public void clear() {
         warnings.clear();
     }
 

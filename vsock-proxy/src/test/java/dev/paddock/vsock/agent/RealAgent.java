@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The agent's source directory is {@code guest/agent} of the repository these tests run in; the system property
  * {@code paddock.agent.dir} points elsewhere (another checkout of the agent).
  */
-final class RealAgent implements AutoCloseable {
+public final class RealAgent implements AutoCloseable {
     private static final long BUILD_TIMEOUT_S = 300;
     private static final long START_TIMEOUT_MS = 5_000;
 
@@ -30,7 +30,7 @@ final class RealAgent implements AutoCloseable {
     }
 
     /** Runs {@code make -C guest/agent} and returns the agent binary. */
-    static Path build() throws IOException, InterruptedException {
+    public static Path build() throws IOException, InterruptedException {
         Path dir = agentDir();
         Path out = Files.createTempFile("paddock-agent-make", ".log");
         Process make = new ProcessBuilder("make", "-C", dir.toString()).redirectErrorStream(true)
@@ -49,7 +49,7 @@ final class RealAgent implements AutoCloseable {
         return binary;
     }
 
-    static RealAgent start(Path binary) throws IOException, InterruptedException {
+    public static RealAgent start(Path binary) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("paddock-agent-it");
         Path socket = dir.resolve("agent.sock");
         Path log = dir.resolve("agent.log");
@@ -84,11 +84,11 @@ final class RealAgent implements AutoCloseable {
         }
     }
 
-    SocketAddress address() {
+    public SocketAddress address() {
         return SocketAddress.domainSocketAddress(socket.toString());
     }
 
-    Path directory() {
+    public Path directory() {
         return socket.getParent();
     }
 
@@ -101,7 +101,7 @@ final class RealAgent implements AutoCloseable {
         return process.isAlive();
     }
 
-    String output() throws IOException {
+    public String output() throws IOException {
         return Files.readString(log);
     }
 

@@ -20,7 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * replaced; the file is removed on {@link #close()} and made owner-only (0600): whoever can open it reaches
  * into the sandbox.
  */
-final class UnixSocketServer {
+public final class HostUnixSocket {
     /** unix(7): {@code sun_path} holds 108 bytes including the terminating NUL. */
     static final int MAX_PATH_BYTES = 107;
 
@@ -28,14 +28,14 @@ final class UnixSocketServer {
     private final NetServer server;
     private final Path path;
 
-    private UnixSocketServer(Vertx vertx, NetServer server, Path path) {
+    private HostUnixSocket(Vertx vertx, NetServer server, Path path) {
         this.vertx = vertx;
         this.server = server;
         this.path = path;
     }
 
     /** Listens on {@code path}; {@code onConnect} gets each connection as a paused {@link HostSocket}. */
-    static Future<UnixSocketServer> listen(Vertx vertx, Path path, String what, Handler<HostSocket> onConnect) {
+    public static Future<HostUnixSocket> listen(Vertx vertx, Path path, String what, Handler<HostSocket> onConnect) {
         Path absolute = path.toAbsolutePath();
         int bytes = absolute.toString().getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_PATH_BYTES) {
@@ -47,7 +47,7 @@ final class UnixSocketServer {
             return Future.failedFuture(new IllegalStateException(HostSocket.halfCloseUnsupported(what)));
         }
         Context context = vertx.getOrCreateContext();
-        Promise<UnixSocketServer> listening = Promise.promise();
+        Promise<HostUnixSocket> listening = Promise.promise();
         context.runOnContext(v -> vertx.<Void>executeBlocking(() -> {
             Files.deleteIfExists(absolute); // a socket file left by a run that died; nothing listens on it
             return null;
@@ -63,21 +63,21 @@ final class UnixSocketServer {
                 onConnect.handle(host);
             });
             return server.listen(SocketAddress.domainSocketAddress(absolute.toString())).map(server);
-        }).compose(server -> vertx.<UnixSocketServer>executeBlocking(() -> {
+        }).compose(server -> vertx.<HostUnixSocket>executeBlocking(() -> {
             Files.setPosixFilePermissions(absolute, PosixFilePermissions.fromString("rw-------"));
-            return new UnixSocketServer(vertx, server, absolute);
+            return new HostUnixSocket(vertx, server, absolute);
         })).recover(e -> Future.failedFuture(new IOException("cannot listen on " + what + " " + absolute + ": "
                 + e.getMessage() + "; check that its directory exists and is writable", e)))
                 .onComplete(listening));
         return listening.future();
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
-    /** Stops accepting and removes the socket file; connections already accepted go on. */
-    Future<Void> close() {
+    /** Stops accepting, closes the connections it accepted (Vert.x 5 closes a server's connections with it) and removes the socket file. */
+    public Future<Void> close() {
         return server.close().compose(v -> vertx.executeBlocking(() -> {
             Files.deleteIfExists(path);
             return null;
