@@ -2,7 +2,7 @@
 # Builds the boot test image (README.md here) into ${PADDOCK_STATE:-$HOME/.paddock}/test-image/:
 #   vmlinuz            Debian's cloud kernel (linux-image-<abi>-cloud-amd64), a bzImage, fetched by ../kernel/fetch.sh
 #   vmlinux            the ELF vmlinux inside it (LZ4 payload, ../kernel/extract-vmlinux.sh), for PVH entry
-#   initramfs.cpio.gz  busybox-static, the virtio-mmio/blk/rng modules (+ modinfo dependencies), our /init
+#   initramfs.cpio.gz  busybox-static, the virtio-mmio/blk/rng/fs modules (+ modinfo dependencies), our /init
 #   disk.ext4          an ext4 image (mke2fs -d) holding disk/paddock-known-file.txt
 #   cmdline            the kernel command line to boot it with (a copy of ./cmdline)
 # Idempotent: each piece is rebuilt only when its inputs change. Only Debian packages (apt-get download and
@@ -17,7 +17,7 @@ started=$(date +%s.%N)
 
 # Load order (RIG.md, "ACPI discovery"): the transport binds the ACPI-described LNRO0005 devices, then the
 # device drivers. Dependencies found by modinfo are added before each.
-modules=(virtio_ring virtio virtio_mmio virtio_blk virtio-rng)
+modules=(virtio_ring virtio virtio_mmio virtio_blk virtio-rng fuse virtiofs)
 kernel_meta=linux-image-cloud-amd64
 
 log() { printf 'test-image build: %s\n' "$*" >&2; }

@@ -102,7 +102,7 @@ class DebianCloudKernelBootIT {
         List<String> results = console.results();
         assertThat(results).as("the %s guest's results", entry)
                 .noneMatch(r -> r.startsWith("module-error=") || r.startsWith("disk=") || r.startsWith("hwrng=missing"))
-                .contains("modules-loaded=5")
+                .contains("modules-loaded=7")
                 .anyMatch(r -> r.startsWith("cpus-online=" + CPUS + " list=0-" + (CPUS - 1)))
                 .anyMatch(r -> r.matches("hwrng=[0-9a-f]{32} source=virtio_rng\\.\\d+"))
                 .contains("disk-file=" + image.knownFileContent())
