@@ -236,20 +236,22 @@ public final class LifecycleVerticle extends VerticleBase {
                 vertx.eventBus().send(Addresses.DRIVER_CONSOLE, new SandboxEvent.ConsoleLine(now(), id, line));
             }
         };
+        // A driver may complete its futures on any thread (a process reaper, another context): every callback
+        // hops back onto this verticle's context, which owns all state and orders the record writes.
         driver.boot(new BootRequest(id, store.directory(id), sb.record.spec(), bootTimeout), listener)
-                .onComplete(ar -> {
+                .onComplete(ar -> context.runOnContext(v -> {
                     if (ar.succeeded()) {
                         booted(sb, ar.result());
                     } else {
                         bootFailed(sb, ar.cause());
                     }
-                });
+                }));
         return result;
     }
 
     private void booted(LiveSandbox sb, RunningSandbox running) {
         sb.running = running;
-        running.exit().onSuccess(exit -> exited(sb, running, exit));
+        running.exit().onSuccess(exit -> context.runOnContext(v -> exited(sb, running, exit)));
         if (sb.record.state() == SandboxState.STOPPING) {
             // A stop came in while it booted: go on with the stop now that there is something to stop.
             failAll(sb.bootWaiters, new DaemonException(ErrorCode.BOOT_FAILED, "sandbox " + sb.id()

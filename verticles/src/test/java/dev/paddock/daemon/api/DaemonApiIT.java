@@ -256,7 +256,7 @@ class DaemonApiIT {
     }
 
     @Test
-    void logsPortsAndTheAgentLog() {
+    void logsPortsAndTheAgentLog() throws Exception {
         String id = create(new JsonObject().put("ports", new JsonArray()
                 .add(new JsonObject().put("guestPort", 8080).put("hostPort", 18080)))).getString("id");
         api.exec(id, "true");
@@ -271,7 +271,13 @@ class DaemonApiIT {
         ApiClient.Response console = api.get("/v1/sandboxes/" + id + "/logs");
         assertThat(console.status()).isEqualTo(200);
         assertThat(console.headers().get("Content-Type")).startsWith("text/plain");
+        // The logs are written asynchronously (AsyncFile) after the event: the exec's exit line may trail its response.
         String agentLog = api.get("/v1/sandboxes/" + id + "/logs?source=agent").text();
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!agentLog.contains("exit 0") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+            agentLog = api.get("/v1/sandboxes/" + id + "/logs?source=agent").text();
+        }
         assertThat(agentLog).contains("state creating", "booting -> ready", "boot agent-connected", "exec pid",
                 "exit 0");
         String tail = api.get("/v1/sandboxes/" + id + "/logs?source=agent&tail=1").text();
