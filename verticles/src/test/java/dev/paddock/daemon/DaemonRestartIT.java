@@ -25,11 +25,26 @@ import org.junit.jupiter.api.Test;
 class DaemonRestartIT {
     private final List<Process> daemons = new ArrayList<>();
     private Vertx vertx;
+    private Path state;
 
     @AfterEach
     void tearDown() throws Exception {
         for (Process p : daemons) {
             p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        // A daemon killed here (a failed test) leaves its loopback agents running: end them by their pid files.
+        if (state != null && Files.isDirectory(state.resolve("sandboxes"))) {
+            try (var dirs = Files.newDirectoryStream(state.resolve("sandboxes"))) {
+                for (Path dir : dirs) {
+                    Path pid = dir.resolve("agent.pid");
+                    if (Files.exists(pid)) {
+                        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim()))
+                                .filter(h -> h.info().command().orElse("").endsWith("paddock-agent"))
+                                .ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+            }
         }
         if (vertx != null) {
             vertx.close().await(10, TimeUnit.SECONDS);
@@ -64,7 +79,7 @@ class DaemonRestartIT {
     @Test
     void killMinus9ThenRestartFindsEverySandboxStopped() throws Exception {
         Path agent = AgentBuild.binary();
-        Path state = AgentBuild.shortTempDir("pd-rs");
+        state = AgentBuild.shortTempDir("pd-rs");
         Path log = state.resolve("daemon-output.log");
         vertx = Vertx.vertx();
         ApiClient api = new ApiClient(vertx, SocketAddress.domainSocketAddress(state.resolve("daemon.sock").toString()),
