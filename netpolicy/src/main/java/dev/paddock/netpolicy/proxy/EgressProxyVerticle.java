@@ -161,6 +161,7 @@ public final class EgressProxyVerticle extends VerticleBase implements EgressHan
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop, loop)
                 .channelFactory(transport.serverChannelFactory(false))
+                .childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true)
                 .childHandler(init);
         ChannelFuture cf = b.bind(new InetSocketAddress(options.bindAddress(), port));
         Promise<Channel> p = ctx.promise();

@@ -81,6 +81,7 @@ final class ProxySession {
                 .channelFactory(px.transport().channelFactory(false))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) px.options().connectTimeout().toMillis())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
