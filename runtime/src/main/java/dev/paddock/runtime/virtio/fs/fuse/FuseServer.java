@@ -72,6 +72,14 @@ public final class FuseServer implements AutoCloseable {
             HostFs.close(fd);
             throw new IOException("cannot stat the shared directory " + absolute + " (errno " + e.errno() + ")");
         }
+        try {
+            // Every lookup depends on openat2 (Linux 5.6+): find out now, not at the guest's first LOOKUP.
+            HostFs.close(HostFs.lookup(fd, new byte[] {'.'}));
+        } catch (FsErrnoException e) {
+            HostFs.close(fd);
+            throw new IOException("cannot confine lookups in " + absolute + ": openat2 failed with errno " + e.errno()
+                    + (e.errno() == Errno.ENOSYS ? " (the host kernel is older than Linux 5.6; virtio-fs needs openat2)" : ""));
+        }
         OwnershipMap owners = new OwnershipMap(guestUid, guestGid, st.uid(), st.gid());
         boolean chownNew = HostFs.effectiveUid() == 0 && (st.uid() != 0 || st.gid() != 0);
         Share share = new Share(new InodeTable(fd, st, MAX_INODES), new HandleTable(MAX_HANDLES), owners, timeouts,

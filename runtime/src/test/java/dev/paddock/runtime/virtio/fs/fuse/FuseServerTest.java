@@ -388,6 +388,16 @@ class FuseServerTest {
     }
 
     @Test
+    void aShareThatIsNotADirectoryIsRefusedByName() {
+        Path file = share.resolve("hello.txt");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FuseServer.open(file, false, 1000, 1000, CacheTimeouts.DEFAULT))
+                .isInstanceOf(IOException.class).hasMessageContaining(file.toString()).hasMessageContaining("directory");
+        Path missing = dir.resolve("missing");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FuseServer.open(missing, true, 1000, 1000, CacheTimeouts.DEFAULT))
+                .isInstanceOf(IOException.class).hasMessageContaining(missing.toString());
+    }
+
+    @Test
     void malformedRequestsAreRefusedNotThrown() {
         ByteBuffer shortHeader = ByteBuffer.allocate(20);
         byte[] reply = server.handle(shortHeader);
