@@ -75,7 +75,11 @@ final class VsockSocketImpl implements VsockSocket {
         while (!unsent.isEmpty()) {
             ByteBuffer next = unsent.poll();
             waitingBytes.addAndGet(-next.remaining());
-            push(next);
+            if (!push(next)) {
+                unsent.clear();
+                waitingBytes.set(0);
+                break; // onClosed is on its way and fails the socket
+            }
         }
         if (outputEnded) {
             stream.shutdownOutput();
@@ -271,16 +275,29 @@ final class VsockSocketImpl implements VsockSocket {
                 written.complete();
             } else {
                 waitingBytes.addAndGet(-copy.remaining());
-                push(copy);
-                written.complete(); // the device owns the bytes now (VsockStream#write)
+                if (push(copy)) {
+                    written.complete(); // the device owns the bytes now (VsockStream#write)
+                } else {
+                    written.fail(new VsockClosedException(description + " closed while writing"));
+                }
             }
         });
         return written.future();
     }
 
-    private void push(ByteBuffer bytes) {
-        if (!stream.write(bytes)) {
-            deviceFull = true; // the device calls onWritable once the guest's credit drained it below low water
+    /**
+     * Hands bytes to the device; false when the stream turned out to be closed. The device closes streams on its
+     * own loop (a guest RST) and says so through onClosed, which may still be on its way to this context; its
+     * write() throws in that window, and that is the stream going away, not a bug here.
+     */
+    private boolean push(ByteBuffer bytes) {
+        try {
+            if (!stream.write(bytes)) {
+                deviceFull = true; // the device calls onWritable once the guest's credit drained it below low water
+            }
+            return true;
+        } catch (IllegalStateException closedMeanwhile) {
+            return false;
         }
     }
 

@@ -348,6 +348,33 @@ class VsockMuxerTest {
     }
 
     @Test
+    void aWriteThatRacesTheDevicesCloseFailsThatWriteOnly() throws Exception {
+        CompletableFuture<GuestEnd> accepted = new CompletableFuture<>();
+        device.listen(5008, accepted::complete);
+        Context context = vertx.getOrCreateContext();
+        Promise<VsockSocket> opened = Promise.promise();
+        context.runOnContext(v -> muxer.connect(5008).onComplete(opened));
+        VsockSocket socket = await(opened.future());
+        GuestEnd guest = accepted.get(5, TimeUnit.SECONDS);
+        // Hold the socket's context while the guest resets: the device has closed, onClosed has not arrived yet.
+        CompletableFuture<Future<Void>> write = new CompletableFuture<>();
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        context.runOnContext(v -> {
+            holding.complete(null);
+            guest.sendReset();
+            long until = System.currentTimeMillis() + 5_000;
+            while (!guest.closed() && System.currentTimeMillis() < until) {
+                Thread.onSpinWait();
+            }
+            write.complete(socket.write(Buffer.buffer("crossing the RST")));
+        });
+        holding.get(5, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> await(write.get(10, TimeUnit.SECONDS))).cause()
+                .isInstanceOf(VsockClosedException.class).hasMessageContaining("closed while writing");
+        assertThatThrownBy(() -> await(socket.closed())).cause().hasMessageContaining("the guest reset the stream");
+    }
+
+    @Test
     void writeAfterEndIsRefused() throws Exception {
         CompletableFuture<GuestEnd> accepted = new CompletableFuture<>();
         device.listen(5007, accepted::complete);
