@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "proto.h"
+#include "egress.h"
 
 #define AGENT_VERSION "0.1.0"
 #define AGENT_SOFTWARE "paddock-agent/" AGENT_VERSION
@@ -16,7 +17,7 @@
 #define DRAIN_AFTER_EXIT_MS 2000    /* §6.2 step 5 */
 
 /* What an epoll registration stands for; epoll_event.data.ptr points at one. */
-enum ep_kind { EP_LISTEN, EP_CONN, EP_SIGNAL, EP_STREAM };
+enum ep_kind { EP_LISTEN, EP_CONN, EP_SIGNAL, EP_STREAM, EP_EGRESS };
 
 /* Roles of one fd of a stream: which channels it reads (agent -> host) or writes (host -> agent). */
 #define ROLE_WRITE_IN 0x1   /* chan 0: stdin pipe, pty master, socket */
@@ -33,6 +34,8 @@ struct ep {
     int roles;         /* EP_STREAM only */
     struct stream *s;  /* EP_STREAM only */
     struct conn *c;    /* EP_CONN only */
+    void *x;           /* EP_EGRESS only: the egress object (egress.c) */
+    int sub;           /* EP_EGRESS only: which of its fds */
 };
 
 enum stream_kind { ST_EXEC, ST_SOCKET };

@@ -172,7 +172,7 @@ static void on_signals(int sfd) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: paddock-agent [--listen vsock:PORT|unix:PATH] [--init] [--verbose]\n"
+    fprintf(stderr, "usage: paddock-agent [--listen vsock:PORT|unix:PATH] [--init] [--verbose] [--egress-test DIR,EPORT,DPORT]\n"
             "  PID 1 (or --init): guest init duties, then listen on vsock:1024 unless --listen says otherwise.\n"
             "  Otherwise --listen unix:PATH is required (loopback mode, for tests).\n");
     exit(2);
@@ -180,6 +180,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
     const char *listen_spec = NULL;
+    const char *egress_test = NULL; /* DIR,EGRESS_PORT,DNS_PORT */
     g_agent.started_ms = now_ms();
     g_agent.pid1 = getpid() == 1;
     for (int i = 1; i < argc; i++) {
@@ -187,6 +188,8 @@ int main(int argc, char **argv) {
             listen_spec = argv[++i];
         } else if (strcmp(argv[i], "--init") == 0) {
             g_agent.pid1 = 1;
+        } else if (strcmp(argv[i], "--egress-test") == 0 && i + 1 < argc) {
+            egress_test = argv[++i];
         } else if (strcmp(argv[i], "--verbose") == 0) {
             g_agent.log_verbose = 1;
         } else if (!g_agent.pid1) {
@@ -221,12 +224,27 @@ int main(int argc, char **argv) {
     g_agent.listen_ep = (struct ep){.kind = EP_LISTEN, .fd = listen_on(listen_spec)};
     ep_set(&g_agent.listen_ep, EPOLLIN);
     if (g_agent.pid1) {
+        egress_setup(); /* before dockerd, so that its first pull already goes through the host */
         init_start_dockerd();
+    } else if (egress_test) {
+        static char dir[256];
+        int eport = 0, dport = 0;
+        if (sscanf(egress_test, "%255[^,],%d,%d", dir, &eport, &dport) != 3 || eport <= 0 || dport <= 0) {
+            init_fatal("--egress-test %s: expected DIR,EGRESS_PORT,DNS_PORT", egress_test);
+        }
+        egress_test_mode(dir);
+        if (egress_listen(eport, dport) < 0) {
+            init_fatal("--egress-test %s: cannot listen", egress_test);
+        }
     }
     init_ready_line();
     struct epoll_event evs[64];
     for (;;) {
         int64_t next = conns_next_deadline();
+        int64_t enext = egress_next_deadline();
+        if (enext && (!next || enext < next)) {
+            next = enext;
+        }
         int timeout = -1;
         if (next) {
             int64_t d = next - now_ms();
@@ -254,9 +272,14 @@ int main(int argc, char **argv) {
             case EP_STREAM:
                 stream_event(e, evs[i].events);
                 break;
+            case EP_EGRESS:
+                egress_event(e, evs[i].events);
+                break;
             }
         }
         conns_tick(now_ms());
+        egress_tick(now_ms());
         conns_reap_dead();
+        egress_reap();
     }
 }

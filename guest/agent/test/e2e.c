@@ -789,6 +789,145 @@ out:
     return rc;
 }
 
+
+/* ---- egress (PROTOCOL.md §12) in loopback mode: --egress-test DIR,EPORT,DPORT makes DIR/egress.sock and
+ * DIR/dns.sock stand in for the host's vsock ports; this test plays the host. */
+
+static uint16_t free_port(int type) {
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int unix_listener(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 || listen(fd, 16) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int wait_readable(int fd, int ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+/* Reads until n bytes or EOF or 5 s. */
+static ssize_t read_n(int fd, uint8_t *out, size_t n) {
+    size_t got = 0;
+    while (got < n && wait_readable(fd, 5000)) {
+        ssize_t r = read(fd, out + got, n - got);
+        if (r <= 0) {
+            break;
+        }
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static int t_egress(void) {
+    char esock[128], dsock[128], spec[200], lspec[160];
+    snprintf(esock, sizeof esock, "%s/egress.sock", dir);
+    snprintf(dsock, sizeof dsock, "%s/dns.sock", dir);
+    int host_e = unix_listener(esock), host_d = unix_listener(dsock);
+    uint16_t eport = free_port(SOCK_STREAM), dport = free_port(SOCK_DGRAM);
+    snprintf(spec, sizeof spec, "%s,%u,%u", dir, eport, dport);
+    snprintf(lspec, sizeof lspec, "unix:%s/eg-agent.sock", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(agent_bin, agent_bin, "--listen", lspec, "--egress-test", spec, (char *)NULL);
+        _exit(127);
+    }
+    int rc = 1, g = -1, h = -1, u = -1, hd = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(eport), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < 500; i++) {
+        g = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(g, (struct sockaddr *)&a, sizeof a) == 0) {
+            break;
+        }
+        close(g);
+        g = -1;
+        sleep_ms(10);
+    }
+    CHECK(host_e >= 0 && host_d >= 0 && g >= 0, "the agent did not listen on 127.0.0.1:%u", eport);
+    CHECK(write(g, "ping", 4) == 4, "guest write");
+    CHECK(wait_readable(host_e, 5000), "no egress stream reached the host");
+    h = accept(host_e, NULL, NULL);
+    char want[80];
+    int wl = snprintf(want, sizeof want, "PADDOCK-DST 127.0.0.1 %u\nping", eport);
+    uint8_t got[256];
+    ssize_t n = read_n(h, got, (size_t)wl);
+    CHECK(n == wl && memcmp(got, want, (size_t)wl) == 0, "host got %zd bytes, want '%s'", n, want);
+    CHECK(write(h, "pong", 4) == 4, "host write");
+    n = read_n(g, got, 4);
+    CHECK(n == 4 && memcmp(got, "pong", 4) == 0, "guest got %zd bytes", n);
+    shutdown(g, SHUT_WR);
+    CHECK(wait_readable(h, 5000) && read(h, got, 1) == 0, "host did not read the guest's EOF");
+    close(h);
+    h = -1;
+    CHECK(wait_readable(g, 5000) && read(g, got, 1) == 0, "guest did not read the host's EOF");
+    close(g);
+    g = -1;
+
+    /* a host that resets: the guest program sees the connection end */
+    g = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(connect(g, (struct sockaddr *)&a, sizeof a) == 0, "second connect");
+    CHECK(wait_readable(host_e, 5000), "no second egress stream");
+    h = accept(host_e, NULL, NULL);
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(h, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(h);
+    h = -1;
+    CHECK(wait_readable(g, 5000), "guest not told of the host's end");
+    close(g);
+    g = -1;
+
+    /* DNS over UDP: the query reaches the host framed; the framed answer comes back as a datagram */
+    u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in da = {.sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint8_t query[12] = {0x12, 0x34, 0x01, 0x00};
+    CHECK(sendto(u, query, sizeof query, 0, (struct sockaddr *)&da, sizeof da) == sizeof query, "sendto stub");
+    CHECK(wait_readable(host_d, 5000), "no DNS stream reached the host");
+    hd = accept(host_d, NULL, NULL);
+    n = read_n(hd, got, 14);
+    CHECK(n == 14 && got[0] == 0 && got[1] == 12 && memcmp(got + 2, query, 12) == 0, "framed query: %zd", n);
+    uint8_t answer[14] = {0, 12, 0x12, 0x34, 0x81, 0x83};
+    CHECK(write(hd, answer, sizeof answer) == sizeof answer, "host answer");
+    CHECK(wait_readable(u, 5000), "no answer datagram");
+    n = recv(u, got, sizeof got, 0);
+    CHECK(n == 12 && memcmp(got, answer + 2, 12) == 0, "answer datagram: %zd", n);
+
+    /* DNS over TCP is spliced as it is (already framed) */
+    g = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(connect(g, (struct sockaddr *)&da, sizeof da) == 0, "tcp connect to the stub");
+    CHECK(write(g, answer, 14) == 14, "tcp query");
+    CHECK(wait_readable(host_d, 5000), "no DNS TCP stream");
+    close(hd);
+    hd = accept(host_d, NULL, NULL);
+    n = read_n(hd, got, 14);
+    CHECK(n == 14 && memcmp(got, answer, 14) == 0, "tcp query spliced unchanged: %zd", n);
+    rc = 0;
+fail:
+    for (int *fd = (int[]){g, h, u, hd, host_e, host_d}, i = 0; i < 6; i++) {
+        if (fd[i] >= 0) {
+            close(fd[i]);
+        }
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return rc;
+}
+
 static void run(const char *name, int (*fn)(void)) {
     why[0] = 0;
     int r = fn();
@@ -838,6 +977,7 @@ int main(int argc, char **argv) {
     run("bad frames", t_bad_frames);
     run("vanishing peers: no fd or process leak", t_vanishing_peers);
     run("exit while a descendant holds stdout", t_drain_after_exit);
+    run("egress: redirected TCP with its header, resets, DNS over UDP and TCP", t_egress);
     run("shutdown kills execs and exits 0", t_shutdown);
     kill(agent_pid, SIGTERM);
     int st = 0;

@@ -5,6 +5,16 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "egress_wire.h"
+#include "splice.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 
 static int passed, failed;
 
@@ -291,6 +301,162 @@ static void user_rules(void) {
     unlink(gr);
 }
 
+
+/* PROTOCOL.md §12: the egress header, byte for byte, for both families; other families and short buffers fail. */
+static void egress_header_rules(void) {
+    char out[EGRESS_HEADER_MAX];
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(443)};
+    inet_pton(AF_INET, "93.184.216.34", &a4.sin_addr);
+    int n = egress_header(out, sizeof out, (struct sockaddr *)&a4);
+    EXPECT(n == 30 && strcmp(out, "PADDOCK-DST 93.184.216.34 443\n") == 0, "v4 header: %d '%s'", n, out);
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(8443)};
+    inet_pton(AF_INET6, "2001:db8::1", &a6.sin6_addr);
+    n = egress_header(out, sizeof out, (struct sockaddr *)&a6);
+    EXPECT(strcmp(out, "PADDOCK-DST 2001:db8::1 8443\n") == 0 && n == (int)strlen(out), "v6 header '%s'", out);
+    /* the longest IPv6 text and port still fit the bound the host enforces */
+    memset(&a6.sin6_addr, 0xab, sizeof a6.sin6_addr);
+    a6.sin6_port = htons(65535);
+    n = egress_header(out, sizeof out, (struct sockaddr *)&a6);
+    EXPECT(n > 0 && n < EGRESS_HEADER_MAX && out[n - 1] == '\n', "longest v6 header fits: %d", n);
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    EXPECT(egress_header(out, sizeof out, (struct sockaddr *)&un) == -1, "AF_UNIX has no header");
+    EXPECT(egress_header(out, 10, (struct sockaddr *)&a4) == -1, "short buffer refused");
+}
+
+/* RFC 1035 §4.2.2 framing: two-octet big-endian length, then the message; partial input waits for more. */
+static void dns_framing_rules(void) {
+    uint8_t msg[300], out[400];
+    for (size_t i = 0; i < sizeof msg; i++) {
+        msg[i] = (uint8_t)i;
+    }
+    int n = dns_frame(out, sizeof out, msg, sizeof msg);
+    EXPECT(n == 302 && out[0] == 0x01 && out[1] == 0x2c && memcmp(out + 2, msg, 300) == 0, "frame of 300: %d", n);
+    const uint8_t *m = NULL;
+    EXPECT(dns_unframe(out, 1, &m) == 0, "one octet: need more");
+    EXPECT(dns_unframe(out, 301, &m) == 0, "one octet short: need more");
+    EXPECT(dns_unframe(out, 302, &m) == 300 && m == out + 2, "whole message");
+    EXPECT(dns_unframe(out, 400, &m) == 300, "trailing bytes belong to the next message");
+    uint8_t zero[2] = {0, 0};
+    EXPECT(dns_unframe(zero, 2, &m) == -1, "length 0 is malformed");
+    EXPECT(dns_frame(out, sizeof out, msg, 0) == -1, "empty message refused");
+    EXPECT(dns_frame(out, 100, msg, sizeof msg) == -1, "no room refused");
+    static uint8_t big[DNS_MESSAGE_MAX + 3];
+    EXPECT(dns_frame(big, sizeof big, big, DNS_MESSAGE_MAX + 1) == -1, "over 65535 refused");
+    EXPECT(dns_frame(big, sizeof big, big, DNS_MESSAGE_MAX) == DNS_MESSAGE_MAX + 2, "65535 fits");
+}
+
+static void nonblock(int fd) {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Reads what is there now (non-blocking). */
+static ssize_t drain(int fd, uint8_t *out, size_t cap) {
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, out + got, cap - got);
+        if (n <= 0) {
+            return n == 0 && got == 0 ? 0 : (ssize_t)got;
+        }
+        got += (size_t)n;
+    }
+}
+
+/* The splice between a guest connection and its host stream: both ways, half-close passed on, back-pressure
+ * (a side whose queue is full is not read), errors reported. Two socketpairs stand in for the two sockets. */
+static void splice_rules(void) {
+    int g[2], h[2]; /* g[0]: the guest program's end, g[1]: the agent's; h[0]: the agent's vsock, h[1]: the host */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, g);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, h);
+    for (int i = 0; i < 2; i++) {
+        nonblock(g[i]);
+        nonblock(h[i]);
+    }
+    struct splice s;
+    splice_init(&s, g[1], h[0]);
+    buf_append(&s.q[0], "PADDOCK-DST 10.0.0.1 80\n", 24); /* the header goes first */
+    write(g[0], "GET / HTTP/1.1\r\n\r\n", 18);
+    EXPECT(splice_pump(&s) == 0, "pump: nothing ended");
+    uint8_t got[1 << 20];
+    ssize_t n = drain(h[1], got, sizeof got);
+    EXPECT(n == 42 && memcmp(got, "PADDOCK-DST 10.0.0.1 80\nGET / HTTP/1.1\r\n\r\n", 42) == 0,
+           "host got header then bytes: %zd", n);
+    write(h[1], "HTTP/1.1 200 OK\r\n", 17);
+    splice_pump(&s);
+    n = drain(g[0], got, sizeof got);
+    EXPECT(n == 17 && memcmp(got, "HTTP/1.1 200 OK\r\n", 17) == 0, "guest got the answer: %zd", n);
+    EXPECT(splice_events(&s, 0) == EPOLLIN && splice_events(&s, 1) == EPOLLIN, "idle: both read only");
+
+    /* back-pressure: the host does not read; the agent stops reading the guest once its queue is full */
+    static uint8_t chunk[65536];
+    size_t sent = 0;
+    for (int round = 0; round < 200; round++) {
+        ssize_t w = write(g[0], chunk, sizeof chunk);
+        if (w > 0) {
+            sent += (size_t)w;
+        }
+        splice_pump(&s);
+    }
+    EXPECT(buf_used(&s.q[0]) <= SPLICE_QUEUE_MAX, "queue bounded: %zu", buf_used(&s.q[0]));
+    EXPECT(buf_used(&s.q[0]) == SPLICE_QUEUE_MAX, "queue filled to its bound: %zu", buf_used(&s.q[0]));
+    EXPECT(!(splice_events(&s, 0) & EPOLLIN) && (splice_events(&s, 1) & EPOLLOUT),
+           "full: the guest side is not read; the host side waits to write");
+    size_t received = 0;
+    for (int round = 0; round < 10000 && received < sent; round++) {
+        ssize_t r = drain(h[1], got, sizeof got);
+        if (r > 0) {
+            received += (size_t)r;
+        }
+        splice_pump(&s);
+    }
+    EXPECT(received == sent, "every byte arrived once the host read: %zu of %zu", received, sent);
+
+    /* half-close: the guest shuts its sending side; the host reads EOF, and can still answer */
+    shutdown(g[0], SHUT_WR);
+    EXPECT(splice_pump(&s) == 0, "one direction still open");
+    EXPECT(s.wr_shut[1] == 1 && read(h[1], got, 1) == 0, "host reads EOF");
+    write(h[1], "bye", 3);
+    splice_pump(&s);
+    EXPECT(drain(g[0], got, sizeof got) == 3, "the answer after the half-close arrives");
+    shutdown(h[1], SHUT_WR);
+    EXPECT(splice_pump(&s) == 1, "both directions ended");
+    EXPECT(read(g[0], got, 1) == 0, "guest reads EOF");
+    splice_close(&s, 0);
+    EXPECT(s.fd[0] == -1 && s.fd[1] == -1, "closed");
+    close(g[0]);
+    close(h[1]);
+
+    /* an error on one side is reported (the caller then resets the other) */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, g);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, h);
+    nonblock(g[1]);
+    nonblock(h[0]);
+    splice_init(&s, g[1], h[0]);
+    close(h[1]); /* the host went away */
+    write(g[0], "x", 1);
+    EXPECT(splice_pump(&s) == -1 && s.err == EPIPE, "write to a vanished host: -1 EPIPE (%d)", s.err);
+    splice_close(&s, 1);
+    close(g[0]);
+
+    /* a side still connecting is neither read nor written until it completes */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, g);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, h);
+    nonblock(g[1]);
+    nonblock(h[0]);
+    nonblock(h[1]);
+    splice_init(&s, g[1], h[0]);
+    s.connecting[1] = 1;
+    buf_append(&s.q[0], "PADDOCK-DST 10.0.0.1 80\n", 24);
+    write(g[0], "abc", 3);
+    splice_pump(&s);
+    EXPECT(splice_events(&s, 1) == EPOLLOUT && drain(h[1], got, sizeof got) == 0, "connecting: waits for EPOLLOUT");
+    s.connecting[1] = 0;
+    splice_pump(&s);
+    EXPECT(drain(h[1], got, sizeof got) == 27, "after connecting: header and bytes");
+    splice_close(&s, 0);
+    close(g[0]);
+    close(h[1]);
+}
+
 int main(void) {
     codec_worked_example();
     header_rules();
@@ -299,6 +465,9 @@ int main(void) {
     open_rules();
     small_payloads();
     user_rules();
+    egress_header_rules();
+    dns_framing_rules();
+    splice_rules();
     printf("unit: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
