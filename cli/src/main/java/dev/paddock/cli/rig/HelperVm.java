@@ -60,6 +60,14 @@ public final class HelperVm {
     /** The running VM's QEMU pid and forwarded port, if one is running. */
     public record Running(long pid, int port) {}
 
+    /**
+     * The loopback port that QEMU forwards to the same port inside the running helper VM, for the Paddock daemon's
+     * API there (it listens on that port in L1 with {@code --tcp 0.0.0.0:PORT}).
+     */
+    public Optional<Integer> forwardedApiPort() {
+        return running().flatMap(r -> readLong(paths.apiPort())).map(Long::intValue);
+    }
+
     public Optional<Running> running() {
         Optional<Long> pid = readLong(paths.pid());
         Optional<Long> port = readLong(paths.port());
@@ -129,8 +137,13 @@ public final class HelperVm {
             Files.move(paths.consoleLog(), paths.previousConsoleLog(), StandardCopyOption.REPLACE_EXISTING);
         }
         writeToken();
+        Files.deleteIfExists(paths.apiPort());
         int port = FreePort.pick();
-        QemuCommand cmd = new QemuCommand(qemu, memory, cpus, port, paths, writableShares(), hostCache());
+        int apiPort = FreePort.pick();
+        while (apiPort == port) {
+            apiPort = FreePort.pick();
+        }
+        QemuCommand cmd = new QemuCommand(qemu, memory, cpus, port, apiPort, paths, writableShares(), hostCache());
         progress.printf("paddock rig: booting the helper VM (%d MiB, %d CPUs, agent on 127.0.0.1:%d)%n", memory, cpus, port);
         Process p = new ProcessBuilder(cmd.argv())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -153,6 +166,7 @@ public final class HelperVm {
         Running r = new Running(pid, port);
         waitForAgent(r, t0);
         Files.writeString(paths.port(), port + "\n");
+        Files.writeString(paths.apiPort(), apiPort + "\n");
         double seconds = (System.nanoTime() - t0) / 1e9;
         Files.writeString(paths.bootSeconds(), String.format("%.1f%n", seconds));
         Files.writeString(paths.sizing(), memory + " MiB, " + cpus + " CPUs\n");
@@ -197,6 +211,7 @@ public final class HelperVm {
             if (pid.isEmpty() || !isQemu(pid.get())) {
                 Files.deleteIfExists(paths.pid());
                 Files.deleteIfExists(paths.port());
+                Files.deleteIfExists(paths.apiPort());
                 return false;
             }
             Optional<Long> port = readLong(paths.port());
@@ -218,6 +233,7 @@ public final class HelperVm {
             }
             Files.deleteIfExists(paths.pid());
             Files.deleteIfExists(paths.port());
+            Files.deleteIfExists(paths.apiPort());
             return true;
         } catch (IOException e) {
             throw new RigException("cannot stop the helper VM: " + e.getMessage(), e);

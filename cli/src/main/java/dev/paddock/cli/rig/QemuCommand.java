@@ -7,17 +7,18 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The QEMU command line of the helper VM (L1): TCG with {@code -cpu max}, which offers SVM, so L1's kvm-amd
+ * The QEMU command line of the helper VM (L1): single-threaded TCG with {@code -cpu max}, which offers SVM, so L1's kvm-amd
  * gives it a /dev/kvm (../shared/RIG.md). The host root is shared read-only (9p tag {@code host}); each
  * writable share gets tag {@code rwN} and is mounted by /init at the same absolute path over the root.
- * The agent's port is forwarded to the host's loopback only.
+ * The agent's port and the daemon API's port are forwarded to the host's loopback only.
  *
  * <p>QEMU daemonizes ({@code -daemonize -pidfile}) so the VM outlives the command that started it and sits in
  * its own session, away from the terminal's Ctrl-C. That rules out {@code -nographic}, so the console goes
- * to a file with {@code -display none -serial file:}.
+ * to a file with {@code -display none -serial file:}. QEMU's human monitor listens on a unix socket in the state
+ * directory ({@link RigPaths#monitor()}), so a hung L1 can be examined ({@code info registers -a}).
  */
-public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPaths paths, List<Path> writableShares,
-        HostCache hostCache) {
+public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, int apiPort, RigPaths paths,
+        List<Path> writableShares, HostCache hostCache) {
 
     /**
      * How L1 caches the read-only host root. {@code LOOSE} keeps file data and metadata in L1's page cache: a
@@ -43,9 +44,10 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPa
 
     public List<String> argv() {
         List<String> a = new ArrayList<>(List.of(qemu,
-                "-M", "q35", "-accel", "tcg", "-cpu", "max",
+                "-M", "q35", "-accel", tcgAccel(), "-cpu", "max",
                 "-smp", Integer.toString(cpus), "-m", Long.toString(memoryMiB),
-                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-display", "none", "-no-reboot",
+                "-monitor", "unix:" + paths.monitor() + ",server=on,wait=off",
                 "-serial", "file:" + paths.consoleLog(),
                 "-daemonize", "-pidfile", paths.pid().toString(),
                 "-kernel", paths.kernel().toString(),
@@ -60,10 +62,33 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, RigPa
             a.add("virtio-9p-pci,fsdev=rw" + i + ",mount_tag=rw" + i);
         }
         a.add("-netdev");
-        a.add("user,id=net0,hostfwd=tcp:127.0.0.1:" + port + "-:" + port);
+        // The rig agent's port, and the port of the Paddock daemon's API when it runs inside L1; both on the
+        // host's loopback only.
+        a.add("user,id=net0,hostfwd=tcp:127.0.0.1:" + port + "-:" + port
+                + ",hostfwd=tcp:127.0.0.1:" + apiPort + "-:" + apiPort);
         a.add("-device");
         a.add("virtio-net-pci,netdev=net0");
         return a;
+    }
+
+    /**
+     * The -accel value. TCG runs L1's vCPUs round-robin on ONE host thread ({@code thread=single}) by default:
+     * with multi-threaded TCG, L1's kernel hung as a whole in about a third of our integration runs, with one vCPU
+     * looping through int3 traps (asm_exc_int3 → error_entry → restore_regs_and_return_to_kernel) and the other
+     * spinning in try_to_wake_up with interrupts off, which points at cross-vCPU code patching (KVM's static keys
+     * flip as VMs come and go, and jump-label patching goes through int3) under MTTCG
+     * (docs/accelerators.md, Known problems). {@code PADDOCK_RIG_TCG_THREAD=multi} brings MTTCG back, for
+     * experiments.
+     */
+    static String tcgAccel() {
+        String t = System.getenv("PADDOCK_RIG_TCG_THREAD");
+        if (t == null || t.isBlank() || t.equals("single")) {
+            return "tcg,thread=single";
+        }
+        if (t.equals("multi")) {
+            return "tcg,thread=multi";
+        }
+        throw new RigException("PADDOCK_RIG_TCG_THREAD=\"" + t + "\": use single (the default) or multi");
     }
 
     /** Read by guest/helper-vm/init from /proc/cmdline. */

@@ -26,11 +26,15 @@ public record RigPaths(Path stateDir) {
     public Path token() { return dir().resolve("token"); }
     /** The host loopback port forwarded to the agent; present while the VM runs. */
     public Path port() { return dir().resolve("port"); }
+    /** The loopback port QEMU forwards to the daemon's API inside L1 (the emulated daemon, docs/accelerators.md). */
+    public Path apiPort() { return dir().resolve("api-port"); }
     /** QEMU's pid; present while the VM runs. Its presence with no live QEMU means the VM stopped unexpectedly. */
     public Path pid() { return dir().resolve("qemu.pid"); }
     public Path consoleLog() { return dir().resolve("console.log"); }
     public Path previousConsoleLog() { return dir().resolve("console.log.previous"); }
     public Path qemuLog() { return dir().resolve("qemu.log"); }
+    /** QEMU's human monitor, for diagnosing a hung helper VM (e.g. {@code info registers -a}). */
+    public Path monitor() { return dir().resolve("monitor.sock"); }
     public Path lock() { return dir().resolve("rig.lock"); }
     /** Seconds the last boot took, for CI to report what the helper VM costs. */
     public Path bootSeconds() { return dir().resolve("boot-seconds"); }

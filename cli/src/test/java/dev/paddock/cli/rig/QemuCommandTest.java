@@ -11,18 +11,19 @@ class QemuCommandTest {
     private final RigPaths paths = new RigPaths(Path.of("/home/u/.paddock"));
 
     private QemuCommand command(List<Path> shares) {
-        return new QemuCommand("/usr/bin/qemu-system-x86_64", 4096, 2, 40000, paths, shares, QemuCommand.HostCache.LOOSE);
+        return new QemuCommand("/usr/bin/qemu-system-x86_64", 4096, 2, 40000, 40001, paths, shares, QemuCommand.HostCache.LOOSE);
     }
 
     @Test
     void bootsTcgWithNestedSvmAndForwardsTheAgentToLoopbackOnly() {
         String argv = String.join(" ", command(List.of(Path.of("/home/u/.paddock"))).argv());
-        assertThat(argv).contains("-M q35 -accel tcg -cpu max -smp 2 -m 4096")
+        assertThat(argv).contains("-M q35 -accel tcg,thread=single -cpu max -smp 2 -m 4096")
+                .contains("-monitor unix:/home/u/.paddock/helper-vm/monitor.sock,server=on,wait=off")
                 .contains("-no-reboot")
                 .contains("-daemonize -pidfile /home/u/.paddock/helper-vm/qemu.pid")
                 .contains("-serial file:/home/u/.paddock/helper-vm/console.log")
                 .contains("local,id=host,path=/,security_model=none,readonly=on,multidevs=remap")
-                .contains("hostfwd=tcp:127.0.0.1:40000-:40000");
+                .contains("user,id=net0,hostfwd=tcp:127.0.0.1:40000-:40000,hostfwd=tcp:127.0.0.1:40001-:40001");
     }
 
     @Test
@@ -41,7 +42,7 @@ class QemuCommandTest {
 
     @Test
     void withoutHostCacheTheRootIsMountedUncached() {
-        QemuCommand c = new QemuCommand("q", 2048, 1, 1, paths, List.of(), QemuCommand.HostCache.NONE);
+        QemuCommand c = new QemuCommand("q", 2048, 1, 1, 2, paths, List.of(), QemuCommand.HostCache.NONE);
         assertThat(c.cmdline()).doesNotContain("hostopts");
     }
 
