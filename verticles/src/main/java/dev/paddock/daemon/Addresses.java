@@ -36,6 +36,10 @@ public final class Addresses {
     public static final String SECRET_CHECK = "paddock.egress.secrets.check";
     /** netpolicy's {@code EventBusAuditSink} publishes each AuditEvent here as a JsonObject. */
     public static final String EGRESS_AUDIT = dev.paddock.netpolicy.audit.EventBusAuditSink.ADDRESS;
+    /** Local only: start a booted sandbox's egress filters and vsock bridge, and trust its CA in the guest. */
+    public static final String EGRESS_ATTACH = "paddock.egress.attach";
+    /** End a sandbox's egress filters (its VM is gone). */
+    public static final String EGRESS_DETACH = "paddock.egress.detach";
 
     // Proxies (request/reply to the proxy verticle).
     public static final String PORTS_GET = "paddock.proxies.ports";

@@ -85,7 +85,8 @@ final class ExecRoutes {
         bus.<LifecycleRequests.AgentHandle>request(Addresses.SANDBOX_AGENT,
                         new LifecycleRequests.Ref(SandboxRoutes.ref(ctx)))
                 .compose(h -> {
-                    ExecRequest req = request(argv, h.sandbox().spec().env(), env, cwd, user);
+                    ExecRequest req = request(argv, dev.paddock.daemon.egress.SecretEnv.withPlaceholders(
+                            h.sandbox().spec().env(), h.sandbox().spec().secrets()), env, cwd, user);
                     return h.agent().exec(req).map(p -> new Started(h, p)).recover(e -> Future.failedFuture(
                             execFailure(h.sandbox().id(), argv, e)));
                 })

@@ -25,6 +25,7 @@ public final class Codecs {
             SandboxEvent.Exited.class, SandboxEvent.EgressDecided.class, SandboxEvent.AgentLogLine.class,
             EgressMessages.PolicyQuery.class, EgressMessages.PolicyUpdate.class, EgressMessages.PolicyRemove.class,
             EgressMessages.PolicyView.class, SecretInfo.class, EgressMessages.SecretRef.class, EgressMessages.ListSecrets.class, EgressMessages.SecretList.class, EgressMessages.SecretCheck.class,
+            EgressMessages.EgressDetach.class,
             ProxyMessages.PortsQuery.class, ProxyMessages.PortList.class,
             AuditEvent.class);
 
@@ -34,6 +35,8 @@ public final class Codecs {
         }
         bus.registerDefaultCodec(LifecycleRequests.AgentHandle.class,
                 new LocalOnlyCodec<>(LifecycleRequests.AgentHandle.class, "holds a live agent connection"));
+        bus.registerDefaultCodec(EgressMessages.EgressAttach.class, new LocalOnlyCodec<>(
+                EgressMessages.EgressAttach.class, "holds a live vsock muxer and agent connection"));
         bus.registerDefaultCodec(Secret.class, new LocalOnlyCodec<>(Secret.class, "holds a secret's value"));
     }
 

@@ -14,6 +14,14 @@ public interface RunningSandbox {
      */
     Future<SandboxExit> exit();
 
+    /**
+     * The sandbox's vsock muxer, when it runs in a VM: the daemon registers the guest's egress and DNS ports on
+     * it (dev.paddock.daemon.egress.GuestEgressBridge). Empty for drivers without vsock (loopback).
+     */
+    default java.util.Optional<dev.paddock.vsock.mux.VsockMuxer> vsock() {
+        return java.util.Optional.empty();
+    }
+
     /** Ends the sandbox now (SIGKILL to the agent process, or the VM torn down); {@link #exit()} then completes. */
     Future<Void> kill();
 }

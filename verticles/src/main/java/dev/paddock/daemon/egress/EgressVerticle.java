@@ -14,7 +14,12 @@ import dev.paddock.daemon.messages.EgressMessages.SecretRef;
 import dev.paddock.daemon.messages.SandboxEvent;
 import dev.paddock.daemon.metrics.DaemonMetrics;
 import dev.paddock.daemon.sandbox.SandboxStore;
+import dev.paddock.daemon.messages.EgressMessages.EgressAttach;
+import dev.paddock.daemon.messages.EgressMessages.EgressDetach;
 import dev.paddock.netpolicy.audit.AuditEvent;
+import dev.paddock.netpolicy.audit.AuditSinks;
+import dev.paddock.netpolicy.audit.EventBusAuditSink;
+import dev.paddock.netpolicy.audit.JsonLinesAuditSink;
 import dev.paddock.netpolicy.policy.PolicyException;
 import dev.paddock.netpolicy.policy.PolicyLayer;
 import dev.paddock.netpolicy.policy.PolicyParser;
@@ -46,6 +51,9 @@ public final class EgressVerticle extends VerticleBase {
     /** The global layer when none was ever set: netpolicy's balanced preset. */
     public static final String DEFAULT_GLOBAL = "{\"preset\": \"balanced\"}";
     public static final String POLICY_FILE = "policy.json";
+    /** Every egress decision, one JSON object a line. */
+    public static final String AUDIT_LOG = "egress-audit.jsonl";
+    private static final System.Logger LOG = System.getLogger(EgressVerticle.class.getName());
 
     private final Path stateDir;
     private final SandboxStore sandboxes;
@@ -55,11 +63,18 @@ public final class EgressVerticle extends VerticleBase {
     private String globalDoc;
     private long globalVersion;
     private SecretStore secrets;
+    private EgressFilters filters;
+    private JsonLinesAuditSink auditLog;
 
     public EgressVerticle(Path stateDir, SandboxStore sandboxes, DaemonMetrics metrics) {
         this.stateDir = stateDir;
         this.sandboxes = sandboxes;
         this.metrics = metrics;
+    }
+
+    /** The running sandboxes' egress filters; set once started. */
+    public EgressFilters filters() {
+        return filters;
     }
 
     /** The registry the egress filters decide with (read without locks from any thread); set once started. */
@@ -69,8 +84,17 @@ public final class EgressVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        return vertx.executeBlocking(this::load).onSuccess(v -> {
+        return vertx.executeBlocking(this::load).compose(v -> {
+            filters = new EgressFilters(vertx, registry, secrets::snapshot,
+                    AuditSinks.all(auditLog, new EventBusAuditSink(vertx.eventBus())),
+                    EgressFilterOptions.fromEnvironment(System.getenv()));
+            return filters.start();
+        }).onSuccess(v -> {
             EventBus bus = vertx.eventBus();
+            bus.<EgressAttach>consumer(Addresses.EGRESS_ATTACH, m -> Replies.answer(m, attach(m.body())));
+            bus.<EgressDetach>consumer(Addresses.EGRESS_DETACH, m -> filters.detach(m.body().sandboxId())
+                    .onFailure(e -> LOG.log(System.Logger.Level.WARNING, "sandbox {0}: ending its egress filters: {1}",
+                            m.body().sandboxId(), e.toString())));
             bus.<PolicyQuery>consumer(Addresses.POLICY_GET, m -> Replies.answer(m, get(m.body())));
             bus.<PolicyUpdate>consumer(Addresses.POLICY_SET, m -> Replies.answer(m, set(m.body())));
             bus.<PolicyRemove>consumer(Addresses.POLICY_REMOVE, m -> {
@@ -97,6 +121,25 @@ public final class EgressVerticle extends VerticleBase {
                 bus.publish(Addresses.sandboxEvents(a.sandbox()), e);
             });
         });
+    }
+
+    @Override
+    public Future<?> stop() {
+        Future<Void> f = filters == null ? Future.succeededFuture() : filters.stop();
+        return f.compose(v -> vertx.executeBlocking(() -> {
+            if (auditLog != null) {
+                auditLog.close();
+            }
+            return null;
+        }));
+    }
+
+    /** A booted VM's filters, then its CA in the guest's trust store; on failure nothing stays attached. */
+    private Future<String> attach(EgressAttach a) {
+        return filters.attach(a.sandboxId(), a.directory(), a.secrets(), GuestEgressBridge.GuestPorts.of(a.muxer()))
+                .compose(att -> GuestTrust.install(a.agent(), att.ca().certificatePem())
+                        .recover(e -> filters.detach(a.sandboxId()).transform(x -> Future.failedFuture(e))))
+                .map(x -> a.sandboxId());
     }
 
     private Void load() throws IOException {
@@ -128,6 +171,7 @@ public final class EgressVerticle extends VerticleBase {
             }
         }
         secrets = SecretStore.open(stateDir);
+        auditLog = new JsonLinesAuditSink(stateDir.resolve(AUDIT_LOG), 10_000);
         return null;
     }
 

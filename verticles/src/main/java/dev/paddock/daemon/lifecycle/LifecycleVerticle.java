@@ -259,6 +259,30 @@ public final class LifecycleVerticle extends VerticleBase {
             shutdown(sb, running, 0);
             return;
         }
+        var vsock = running.vsock();
+        if (vsock.isPresent()) {
+            // Egress before READY: the guest's CA trust is in place before any exec (and any docker pull) runs.
+            vertx.eventBus().request(Addresses.EGRESS_ATTACH, new dev.paddock.daemon.messages.EgressMessages.EgressAttach(
+                    sb.id(), store.directory(sb.id()), sb.record.spec().secrets(), vsock.get(), running.agent()))
+                    .onComplete(ar -> context.runOnContext(v -> {
+                        if (sb.record.state() == SandboxState.STOPPING) {
+                            failAll(sb.bootWaiters, new DaemonException(ErrorCode.BOOT_FAILED, "sandbox " + sb.id()
+                                    + " was stopped while it booted"));
+                            shutdown(sb, running, 0);
+                        } else if (ar.succeeded()) {
+                            ready(sb);
+                        } else {
+                            running.kill();
+                            bootFailed(sb, new DaemonException(ErrorCode.BOOT_FAILED, "starting its egress filters"
+                                    + " failed: " + Replies.describe(ar.cause())));
+                        }
+                    }));
+            return;
+        }
+        ready(sb);
+    }
+
+    private void ready(LiveSandbox sb) {
         Duration took = Duration.ofNanos(System.nanoTime() - sb.bootStartedNanos);
         metrics.booted(took);
         sb.record = sb.record.withLastBootMillis(took.toMillis());
@@ -314,6 +338,9 @@ public final class LifecycleVerticle extends VerticleBase {
     private void exited(LiveSandbox sb, RunningSandbox running, SandboxExit exit) {
         vertx.cancelTimer(sb.killTimer);
         running.agent().close();
+        if (running.vsock().isPresent()) {
+            vertx.eventBus().send(Addresses.EGRESS_DETACH, new dev.paddock.daemon.messages.EgressMessages.EgressDetach(sb.id()));
+        }
         vertx.eventBus().send(Addresses.DRIVER_EXIT, new SandboxEvent.Exited(now(), sb.id(), exit.kind().json(),
                 exit.code(), exit.detail()));
         if (sb.running == running) {

@@ -51,6 +51,28 @@ public final class EgressMessages {
         }
     }
 
+    /**
+     * Starts a booted sandbox's egress filters: the vsock bridge on its muxer's guest ports, its CA, its DNS
+     * filter; then the CA certificate in the guest's trust store through its agent. Local only: it holds live
+     * objects. Replies with the same sandbox id once done.
+     */
+    public record EgressAttach(String sandboxId, java.nio.file.Path directory, List<String> secrets,
+                               dev.paddock.vsock.mux.VsockMuxer muxer, dev.paddock.vsock.agent.AgentClient agent) {
+        public EgressAttach {
+            java.util.Objects.requireNonNull(sandboxId, "sandboxId");
+            java.util.Objects.requireNonNull(muxer, "muxer");
+            java.util.Objects.requireNonNull(agent, "agent");
+            secrets = List.copyOf(secrets);
+        }
+    }
+
+    /** Ends a sandbox's egress filters. */
+    public record EgressDetach(String sandboxId) {
+        public EgressDetach {
+            java.util.Objects.requireNonNull(sandboxId, "sandboxId");
+        }
+    }
+
     /** Asks which of these secret names are not set; the reply is the same record with only the missing names. */
     public record SecretCheck(List<String> names) {
         public SecretCheck {

@@ -1,0 +1,55 @@
+package dev.paddock.daemon.egress;
+
+import dev.paddock.vsock.agent.AgentClient;
+import dev.paddock.vsock.agent.ExecProcess;
+import dev.paddock.vsock.agent.ExecRequest;
+import dev.paddock.vsock.agent.ExitStatus;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Installs a sandbox's egress CA certificate (never its key) in the guest's trust store through the agent: the
+ * PEM goes to {@value #GUEST_PATH} on stdin, then {@code update-ca-certificates} rebuilds
+ * {@code /etc/ssl/certs/ca-certificates.crt}, which curl, OpenSSL, Go programs (dockerd's pulls) and most
+ * runtimes read. Run before the sandbox is READY, so before any {@code docker pull} of the user's.
+ *
+ * <p>Not covered (docs/egress.md, "The guest side"): the trust stores inside containers' own images (a container
+ * has its image's {@code /etc/ssl}), and runtimes with their own bundles (Java's cacerts, Python's certifi,
+ * Node's built-in list).
+ */
+public final class GuestTrust {
+    public static final String GUEST_PATH = "/usr/local/share/ca-certificates/paddock-egress.crt";
+    // The script sees only fixed text; the certificate comes on stdin.
+    static final String SCRIPT = "set -e; mkdir -p /usr/local/share/ca-certificates; umask 022; cat > " + GUEST_PATH
+            + ".tmp; mv " + GUEST_PATH + ".tmp " + GUEST_PATH + "; update-ca-certificates >/dev/null";
+    private static final int MAX_OUTPUT = 8192;
+
+    private GuestTrust() {
+    }
+
+    /** Completes when the guest's store holds the certificate; fails with what the guest said otherwise. */
+    public static Future<Void> install(AgentClient agent, String certificatePem) {
+        return agent.exec(ExecRequest.shell(SCRIPT)).compose(p -> run(p, certificatePem));
+    }
+
+    private static Future<Void> run(ExecProcess p, String pem) {
+        Buffer output = Buffer.buffer();
+        p.stdout().handler(b -> keep(output, b));
+        p.stderr().handler(b -> keep(output, b));
+        return p.stdin().write(Buffer.buffer(pem)).compose(v -> p.closeStdin()).compose(v -> p.exitStatus())
+                .compose(status -> {
+                    if (status instanceof ExitStatus.Exited e && e.code() == 0) {
+                        return Future.succeededFuture();
+                    }
+                    return Future.failedFuture(new IllegalStateException("installing the egress CA in the guest's"
+                            + " trust store failed (" + status + "): " + output.toString().strip()
+                            + "; the image needs ca-certificates (guest/image/packages)"));
+                });
+    }
+
+    private static void keep(Buffer output, Buffer b) {
+        if (output.length() < MAX_OUTPUT) {
+            output.appendBuffer(b.length() > MAX_OUTPUT - output.length() ? b.getBuffer(0, MAX_OUTPUT - output.length()) : b);
+        }
+    }
+}
