@@ -18,11 +18,27 @@ import java.util.function.UnaryOperator;
  *       address of the host is host-protected);</li>
  *   <li>{@code PADDOCK_EGRESS_EXTRA_CA=file.pem}: CA certificates trusted upstream besides the JDK's.</li>
  * </ul>
+ * The same knobs as system properties ({@code paddock.egress.dnsServer}, {@code paddock.egress.dialRoute},
+ * {@code paddock.egress.extraCa}) win over the environment: ITs run the daemon in their own JVM.
  */
 public record EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOperator<InetSocketAddress> dialRoute,
                                   Optional<Path> extraCa) {
     public static final EgressFilterOptions DEFAULTS =
             new EgressFilterOptions(Optional.empty(), UnaryOperator.identity(), Optional.empty());
+
+    /** The environment, with the system properties over it. */
+    public static EgressFilterOptions fromEnvironmentAndProperties() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        Map.of("paddock.egress.dnsServer", "PADDOCK_EGRESS_DNS_SERVER",
+                "paddock.egress.dialRoute", "PADDOCK_EGRESS_DIAL_ROUTE",
+                "paddock.egress.extraCa", "PADDOCK_EGRESS_EXTRA_CA").forEach((prop, var) -> {
+                    String v = System.getProperty(prop);
+                    if (v != null) {
+                        env.put(var, v);
+                    }
+                });
+        return fromEnvironment(env);
+    }
 
     public static EgressFilterOptions fromEnvironment(Map<String, String> env) {
         Optional<InetSocketAddress> dns = Optional.ofNullable(env.get("PADDOCK_EGRESS_DNS_SERVER"))

@@ -87,7 +87,7 @@ public final class EgressVerticle extends VerticleBase {
         return vertx.executeBlocking(this::load).compose(v -> {
             filters = new EgressFilters(vertx, registry, secrets::snapshot,
                     AuditSinks.all(auditLog, new EventBusAuditSink(vertx.eventBus())),
-                    EgressFilterOptions.fromEnvironment(System.getenv()));
+                    EgressFilterOptions.fromEnvironmentAndProperties());
             return filters.start();
         }).onSuccess(v -> {
             EventBus bus = vertx.eventBus();
