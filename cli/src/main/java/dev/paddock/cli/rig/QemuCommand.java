@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The QEMU command line of the helper VM (L1): single-threaded TCG with {@code -cpu max}, which offers SVM, so L1's kvm-amd
+ * The QEMU command line of the helper VM (L1): multi-threaded TCG with {@code -cpu max}, which offers SVM, so L1's kvm-amd
  * gives it a /dev/kvm (../shared/RIG.md). The host root is shared read-only (9p tag {@code host}); each
  * writable share gets tag {@code rwN} and is mounted by /init at the same absolute path over the root.
  * The agent's port and the daemon API's port are forwarded to the host's loopback only.
@@ -72,23 +72,20 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, int a
     }
 
     /**
-     * The -accel value. TCG runs L1's vCPUs round-robin on ONE host thread ({@code thread=single}) by default:
-     * with multi-threaded TCG, L1's kernel hung as a whole in about a third of our integration runs, with one vCPU
-     * looping through int3 traps (asm_exc_int3 → error_entry → restore_regs_and_return_to_kernel) and the other
-     * spinning in try_to_wake_up with interrupts off, which points at cross-vCPU code patching (KVM's static keys
-     * flip as VMs come and go, and jump-label patching goes through int3) under MTTCG
-     * (docs/accelerators.md, Known problems). {@code PADDOCK_RIG_TCG_THREAD=multi} brings MTTCG back, for
-     * experiments.
+     * The -accel value: multi-threaded TCG (one host thread per L1 vCPU). Single-threaded TCG
+     * ({@code PADDOCK_RIG_TCG_THREAD=single}, for experiments) avoided the L1 hang but stalls L2 Linux boots
+     * (an RCU stall right after "PCI: Fatal: No config space access function found"), so it is not the default
+     * (docs/accelerators.md, Known problems).
      */
     static String tcgAccel() {
         String t = System.getenv("PADDOCK_RIG_TCG_THREAD");
-        if (t == null || t.isBlank() || t.equals("single")) {
-            return "tcg,thread=single";
-        }
-        if (t.equals("multi")) {
+        if (t == null || t.isBlank() || t.equals("multi")) {
             return "tcg,thread=multi";
         }
-        throw new RigException("PADDOCK_RIG_TCG_THREAD=\"" + t + "\": use single (the default) or multi");
+        if (t.equals("single")) {
+            return "tcg,thread=single";
+        }
+        throw new RigException("PADDOCK_RIG_TCG_THREAD=\"" + t + "\": use multi (the default) or single");
     }
 
     /** Read by guest/helper-vm/init from /proc/cmdline. */

@@ -17,7 +17,7 @@ class QemuCommandTest {
     @Test
     void bootsTcgWithNestedSvmAndForwardsTheAgentToLoopbackOnly() {
         String argv = String.join(" ", command(List.of(Path.of("/home/u/.paddock"))).argv());
-        assertThat(argv).contains("-M q35 -accel tcg,thread=single -cpu max -smp 2 -m 4096")
+        assertThat(argv).contains("-M q35 -accel tcg,thread=multi -cpu max -smp 2 -m 4096")
                 .contains("-monitor unix:/home/u/.paddock/helper-vm/monitor.sock,server=on,wait=off")
                 .contains("-no-reboot")
                 .contains("-daemonize -pidfile /home/u/.paddock/helper-vm/qemu.pid")
