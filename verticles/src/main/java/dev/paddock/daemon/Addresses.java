@@ -34,6 +34,8 @@ public final class Addresses {
     public static final String SECRET_LIST = "paddock.egress.secrets.list";
     public static final String SECRET_DELETE = "paddock.egress.secrets.delete";
     public static final String SECRET_CHECK = "paddock.egress.secrets.check";
+    /** A sandbox's recent egress decisions (request/reply to the egress verticle), for the web page. */
+    public static final String EGRESS_RECENT = "paddock.egress.recent";
     /** netpolicy's {@code EventBusAuditSink} publishes each AuditEvent here as a JsonObject. */
     public static final String EGRESS_AUDIT = dev.paddock.netpolicy.audit.EventBusAuditSink.ADDRESS;
     /** Local only: start a booted sandbox's egress filters and vsock bridge, and trust its CA in the guest. */

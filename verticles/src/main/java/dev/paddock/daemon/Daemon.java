@@ -46,6 +46,7 @@ public final class Daemon {
     private final DaemonMetrics metrics;
     private final List<String> deployments = new ArrayList<>();
     private ApiVerticle api;
+    private dev.paddock.daemon.api.BridgeVerticle bridge;
     private String token;
 
     private Daemon(Vertx vertx, DaemonConfig config, DaemonMetrics metrics) {
@@ -80,6 +81,11 @@ public final class Daemon {
         return api.tcpPort();
     }
 
+    /** The event-bus bridge's port, or -1 without the bridge. */
+    public int bridgePort() {
+        return bridge != null ? bridge.port() : -1;
+    }
+
     /** The bearer token in TCP mode, or null. */
     public String token() {
         return token;
@@ -103,7 +109,7 @@ public final class Daemon {
             // Left by a daemon killed with -9: nothing answers, so it is ours to replace.
             Files.delete(socket);
         }
-        if (config.tcpHost() != null) {
+        if (config.needsToken()) {
             byte[] raw = new byte[32];
             new SecureRandom().nextBytes(raw);
             token = HexFormat.of().formatHex(raw);
@@ -142,10 +148,21 @@ public final class Daemon {
                 .compose(v -> deployOne(new ProxyVerticle()))
                 .compose(v -> deployOne(new LifecycleVerticle(store, driver, metrics, config.bootTimeout())))
                 .compose(v -> deployOne(api))
+                .compose(v -> {
+                    if (config.bridgeHost() == null) {
+                        return Future.succeededFuture();
+                    }
+                    bridge = new dev.paddock.daemon.api.BridgeVerticle(config.bridgeHost(), config.bridgePort(), token,
+                            store, slow, metrics);
+                    return deployOne(bridge);
+                })
                 .compose(v -> vertx.executeBlocking(() -> {
                     Files.writeString(config.pidFile(), ProcessHandle.current().pid() + "\n");
                     if (config.tcpHost() != null) {
                         Files.writeString(config.tcpFile(), config.tcpHost() + ":" + api.tcpPort() + "\n");
+                    }
+                    if (bridge != null) {
+                        Files.writeString(config.bridgeFile(), config.bridgeHost() + ":" + bridge.port() + "\n");
                     }
                     LOG.log(System.Logger.Level.INFO, "paddock daemon {0} listening on {1}{2}", VERSION, config.socket(),
                             config.tcpHost() != null ? " and tcp " + config.tcpHost() + ":" + api.tcpPort() : "");
@@ -171,6 +188,7 @@ public final class Daemon {
             Files.deleteIfExists(config.socket());
             Files.deleteIfExists(config.pidFile());
             Files.deleteIfExists(config.tcpFile());
+            Files.deleteIfExists(config.bridgeFile());
             Files.deleteIfExists(config.tokenFile());
             return null;
         }, false)).mapEmpty();

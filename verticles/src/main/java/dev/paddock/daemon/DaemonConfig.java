@@ -12,14 +12,37 @@ import java.util.Objects;
  * @param tcpPort     the TCP port, 0 for any
  * @param agentBinary the guest agent for the loopback driver, or null to locate it ({@code AgentBinary})
  * @param bootTimeout how long a boot may take until the agent answers
+ * @param bridgeHost  run the TCP event-bus bridge on this address (docs/event-bus.md), or null for none
+ * @param bridgePort  the bridge's port, 0 for any
  */
-public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout) {
+public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout,
+                           String bridgeHost, int bridgePort) {
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(60);
 
     public DaemonConfig {
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         stateDir = stateDir.toAbsolutePath().normalize();
+    }
+
+    /** Without the event-bus bridge. */
+    public DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout) {
+        this(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, null, 0);
+    }
+
+    /** The same daemon with the TCP event-bus bridge on HOST:PORT. */
+    public DaemonConfig withBridge(String host, int port) {
+        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, host, port);
+    }
+
+    /** A token is made at start when anything listens on TCP: the API or the bridge. */
+    public boolean needsToken() {
+        return tcpHost != null || bridgeHost != null;
+    }
+
+    /** Holds the bound bridge port as HOST:PORT while the bridge is on. */
+    public Path bridgeFile() {
+        return stateDir.resolve("daemon.bridge");
     }
 
     public static DaemonConfig unixOnly(Path stateDir, Path agentBinary) {

@@ -21,7 +21,7 @@ public final class DaemonMain {
             config = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("paddock daemon: " + e.getMessage());
-            System.err.println("usage: DaemonMain [--state DIR] [--tcp HOST:PORT] [--agent PATH] [--boot-timeout SECONDS]");
+            System.err.println("usage: DaemonMain [--state DIR] [--tcp HOST:PORT] [--bridge [HOST:]PORT] [--agent PATH] [--boot-timeout SECONDS]");
             System.exit(2);
             return;
         }
@@ -39,6 +39,16 @@ public final class DaemonMain {
         System.out.println("paddock daemon " + Daemon.VERSION + " pid " + ProcessHandle.current().pid()
                 + " listening on " + config.socket()
                 + (config.tcpHost() != null ? " and tcp " + config.tcpHost() + ":" + daemon.tcpPort() : ""));
+        if (config.bridgeHost() != null) {
+            System.out.println("event-bus bridge: " + config.bridgeHost() + ":" + daemon.bridgePort()
+                    + " (docs/event-bus.md; frames need headers.token from " + config.tokenFile() + ")");
+        }
+        if (config.tcpHost() != null) {
+            // The web page's login (docs/web.md): the token is already in the owner-only daemon.token; this line
+            // goes to the daemon's own stdout, like the token file only its owner reads.
+            System.out.println("web page: http://" + config.tcpHost() + ":" + daemon.tcpPort() + "/ui/login?token="
+                    + daemon.token());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -56,6 +66,8 @@ public final class DaemonMain {
         Path state = null;
         String tcpHost = null;
         int tcpPort = 0;
+        String bridgeHost = null;
+        int bridgePort = 0;
         Path agent = null;
         java.time.Duration boot = DaemonConfig.DEFAULT_BOOT_TIMEOUT;
         for (int i = 0; i < args.length; i++) {
@@ -65,18 +77,17 @@ public final class DaemonMain {
                 case "--state" -> state = Path.of(require(a, value));
                 case "--tcp" -> {
                     String hp = require(a, value);
-                    int colon = hp.lastIndexOf(':');
-                    if (colon <= 0) {
-                        throw new IllegalArgumentException("--tcp " + hp + ": expected HOST:PORT, e.g. 127.0.0.1:7070");
-                    }
-                    tcpHost = hp.substring(0, colon);
-                    try {
-                        tcpPort = Integer.parseInt(hp.substring(colon + 1));
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--tcp " + hp + ": the port is not a number");
-                    }
-                    if (tcpPort < 0 || tcpPort > 65535) {
-                        throw new IllegalArgumentException("--tcp " + hp + ": the port must be 0..65535 (0 = any)");
+                    tcpHost = host(a, hp, "127.0.0.1:7070");
+                    tcpPort = port(a, hp);
+                }
+                case "--bridge" -> {
+                    // PORT alone means loopback: the bridge is for services on this host unless asked otherwise.
+                    String hp = require(a, value);
+                    bridgeHost = hp.indexOf(':') < 0 ? "127.0.0.1" : host(a, hp, "127.0.0.1:7071");
+                    bridgePort = port(a, hp.indexOf(':') < 0 ? ":" + hp : hp);
+                    if (bridgePort == 0) {
+                        throw new IllegalArgumentException("--bridge " + hp + ": give a fixed port (the bridge cannot"
+                                + " report one it picked), e.g. --bridge 7071");
                     }
                 }
                 case "--agent" -> agent = Path.of(require(a, value));
@@ -91,7 +102,29 @@ public final class DaemonMain {
             }
             i++;
         }
-        return new DaemonConfig(state != null ? state : DaemonConfig.defaultStateDir(), tcpHost, tcpPort, agent, boot);
+        return new DaemonConfig(state != null ? state : DaemonConfig.defaultStateDir(), tcpHost, tcpPort, agent, boot,
+                bridgeHost, bridgePort);
+    }
+
+    private static String host(String flag, String hp, String example) {
+        int colon = hp.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(flag + " " + hp + ": expected HOST:PORT, e.g. " + example);
+        }
+        return hp.substring(0, colon);
+    }
+
+    private static int port(String flag, String hp) {
+        int port;
+        try {
+            port = Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " " + hp + ": the port is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(flag + " " + hp + ": the port must be 0..65535 (0 = any)");
+        }
+        return port;
     }
 
     private static String require(String flag, String value) {

@@ -19,7 +19,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Duration;
 
 /**
@@ -37,6 +36,8 @@ public final class ApiVerticle extends VerticleBase {
     private final Duration slowTimeout;
     private HttpServer unix;
     private HttpServer tcp;
+    /** Checks the web page's login on TCP; null on the unix socket, where the page needs no login. */
+    private TokenAuth login;
 
     /** @param info the body of GET /v1/info; @param slowTimeout how long a boot or stop request may wait */
     public ApiVerticle(ApiOptions options, SandboxStore store, DaemonMetrics metrics, JsonObject info,
@@ -65,14 +66,16 @@ public final class ApiVerticle extends VerticleBase {
                         return null;
                     }));
             if (options.tcp()) {
-                byte[] expected = ("Bearer " + options.token()).getBytes(StandardCharsets.US_ASCII);
+                TokenAuth auth = new TokenAuth(options.token());
+                login = auth;
                 tcp = vertx.createHttpServer(new HttpServerOptions()).requestHandler(req -> {
-                    if (authorized(req, expected)) {
+                    if (auth.authorized(req) || req.path().equals(TokenAuth.LOGIN_PATH)) {
                         router.handle(req);
                     } else {
                         ApiErrors.send(req.response(), new DaemonException(ErrorCode.UNAUTHORIZED, "this daemon"
                                 + " listens on TCP and every request needs 'Authorization: Bearer <token>' with the"
-                                + " token in $PADDOCK_STATE/daemon.token"));
+                                + " token in $PADDOCK_STATE/daemon.token (a browser: open /ui/login?token=<token>"
+                                + " once, docs/web.md)"));
                     }
                 });
                 listening = listening.compose(v -> tcp.listen(options.tcpPort(), options.tcpHost()));
@@ -85,12 +88,6 @@ public final class ApiVerticle extends VerticleBase {
     public Future<?> stop() {
         return Future.join(unix != null ? unix.close() : Future.succeededFuture(),
                 tcp != null ? tcp.close() : Future.succeededFuture());
-    }
-
-    private static boolean authorized(HttpServerRequest req, byte[] expected) {
-        String h = req.getHeader("Authorization");
-        // Constant time, so the comparison does not tell how much of a guess was right.
-        return h != null && MessageDigest.isEqual(h.getBytes(StandardCharsets.US_ASCII), expected);
     }
 
     private Router router(String yaml) {
@@ -112,6 +109,7 @@ public final class ApiVerticle extends VerticleBase {
         new TtyRoute(vertx, bus, metrics).mount(router);
         new EgressRoutes(bus, sandboxes).mount(router);
         new EventsRoute(vertx, sandboxes).mount(router);
+        new WebRoutes(vertx, () -> login).mount(router);
 
         router.route().failureHandler(ctx -> {
             if (ctx.failure() != null) {

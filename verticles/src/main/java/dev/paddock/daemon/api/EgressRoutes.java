@@ -48,6 +48,20 @@ final class EgressRoutes {
             policy(ctx, sb.compose(r -> bus.request(Addresses.POLICY_SET, new PolicyUpdate(r.id(), doc))));
         });
 
+        router.get("/v1/sandboxes/:sandbox/egress").handler(ctx -> {
+            int limit = Api.intParam(ctx, "limit", 50, 1, dev.paddock.daemon.egress.EgressVerticle.RECENT);
+            sandboxes.get(ctx).compose(r -> bus.<dev.paddock.daemon.messages.EgressMessages.RecentDecisions>request(
+                    Addresses.EGRESS_RECENT, new dev.paddock.daemon.messages.EgressMessages.RecentQuery(r.id(), limit)))
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            ApiErrors.send(ctx, ar.cause());
+                            return;
+                        }
+                        JsonArray all = new JsonArray();
+                        ar.result().decisions().forEach(a -> all.add(JsonObject.mapFrom(a)));
+                        Api.json(ctx, 200, new JsonObject().put("decisions", all));
+                    });
+        });
         router.get("/v1/secrets").handler(ctx -> bus.<SecretList>request(Addresses.SECRET_LIST, new dev.paddock.daemon.messages.EgressMessages.ListSecrets())
                 .onComplete(ar -> {
                     if (ar.failed()) {

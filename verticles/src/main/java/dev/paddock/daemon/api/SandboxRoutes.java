@@ -91,7 +91,7 @@ final class SandboxRoutes {
         return ctx.pathParam("sandbox");
     }
 
-    private JsonObject json(SandboxRecord r) {
+    JsonObject json(SandboxRecord r) {
         return SandboxJson.of(r, store.directory(r.id()));
     }
 
@@ -116,6 +116,11 @@ final class SandboxRoutes {
             ApiErrors.send(ctx.response(), e);
             return;
         }
+        reply(ctx, 201, create(parsed, await));
+    }
+
+    /** Checks workspaces and secrets, then asks the lifecycle verticle: the API's and the bridge's create. */
+    Future<SandboxRecord> create(CreateSandboxParser.Parsed parsed, boolean await) {
         Future<Void> checks = workspacesExist(parsed.spec().workspaces())
                 .compose(v -> bus.<SecretCheck>request(Addresses.SECRET_CHECK, new SecretCheck(parsed.spec().secrets())))
                 .compose(missing -> {
@@ -128,8 +133,8 @@ final class SandboxRoutes {
                             + "]: no secret \"" + name + "\" is set; set it first with PUT /v1/secrets/" + name
                             + " (paddock secret set " + name + ")", "secrets[" + index + "]", List.of()));
                 });
-        reply(ctx, 201, checks.compose(v -> bus.requestSlow(Addresses.SANDBOX_CREATE, new LifecycleRequests.Create(
-                parsed.spec(), parsed.policyJson(), parsed.start(), await))));
+        return checks.compose(v -> bus.requestSlow(Addresses.SANDBOX_CREATE, new LifecycleRequests.Create(
+                parsed.spec(), parsed.policyJson(), parsed.start(), await)));
     }
 
     private Future<Void> workspacesExist(List<Workspace> workspaces) {

@@ -26,6 +26,7 @@ public final class Codecs {
             EgressMessages.PolicyQuery.class, EgressMessages.PolicyUpdate.class, EgressMessages.PolicyRemove.class,
             EgressMessages.PolicyView.class, SecretInfo.class, EgressMessages.SecretRef.class, EgressMessages.ListSecrets.class, EgressMessages.SecretList.class, EgressMessages.SecretCheck.class,
             EgressMessages.EgressDetach.class,
+            EgressMessages.RecentQuery.class, EgressMessages.RecentDecisions.class,
             ProxyMessages.PortsQuery.class, ProxyMessages.PortList.class,
             AuditEvent.class);
 

@@ -59,6 +59,9 @@ public final class EgressVerticle extends VerticleBase {
     private final SandboxStore sandboxes;
     private final DaemonMetrics metrics;
     private final Map<String, String> sandboxDocs = new HashMap<>();
+    /** Each sandbox's last {@value #RECENT} decisions, for the web page; dropped when its policy layer is. */
+    private final Map<String, java.util.ArrayDeque<AuditEvent>> recent = new HashMap<>();
+    public static final int RECENT = 100;
     private volatile PolicyRegistry registry;
     private String globalDoc;
     private long globalVersion;
@@ -96,9 +99,16 @@ public final class EgressVerticle extends VerticleBase {
                     .onFailure(e -> LOG.log(System.Logger.Level.WARNING, "sandbox {0}: ending its egress filters: {1}",
                             m.body().sandboxId(), e.toString())));
             bus.<PolicyQuery>consumer(Addresses.POLICY_GET, m -> Replies.answer(m, get(m.body())));
+            bus.<dev.paddock.daemon.messages.EgressMessages.RecentQuery>consumer(Addresses.EGRESS_RECENT, m -> {
+                java.util.List<AuditEvent> all = new java.util.ArrayList<>(recent.getOrDefault(m.body().sandboxId(),
+                        new java.util.ArrayDeque<>()));
+                int from = Math.max(0, all.size() - Math.max(0, m.body().limit()));
+                m.reply(new dev.paddock.daemon.messages.EgressMessages.RecentDecisions(all.subList(from, all.size())));
+            });
             bus.<PolicyUpdate>consumer(Addresses.POLICY_SET, m -> Replies.answer(m, set(m.body())));
             bus.<PolicyRemove>consumer(Addresses.POLICY_REMOVE, m -> {
                 registry.removeSandbox(m.body().sandboxId());
+                recent.remove(m.body().sandboxId());
                 sandboxDocs.remove(m.body().sandboxId());
             });
             bus.<Secret>consumer(Addresses.SECRET_SET, m -> Replies.answer(m, vertx.executeBlocking(() -> {
@@ -116,6 +126,11 @@ public final class EgressVerticle extends VerticleBase {
             bus.<io.vertx.core.json.JsonObject>consumer(Addresses.EGRESS_AUDIT, m -> {
                 AuditEvent a = m.body().mapTo(AuditEvent.class);
                 metrics.egress(a.decision(), a.channel());
+                java.util.ArrayDeque<AuditEvent> ring = recent.computeIfAbsent(a.sandbox(), k -> new java.util.ArrayDeque<>());
+                if (ring.size() == RECENT) {
+                    ring.removeFirst();
+                }
+                ring.addLast(a);
                 SandboxEvent e = new SandboxEvent.EgressDecided(a.time(), a.sandbox(), a);
                 bus.publish(Addresses.EVENTS, e);
                 bus.publish(Addresses.sandboxEvents(a.sandbox()), e);

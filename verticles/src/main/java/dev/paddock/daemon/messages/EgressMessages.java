@@ -79,4 +79,18 @@ public final class EgressMessages {
             names = List.copyOf(names);
         }
     }
+
+    /** Asks for a sandbox's most recent egress decisions, newest last, at most {@code limit}. */
+    public record RecentQuery(String sandboxId, int limit) {
+        public RecentQuery {
+            Objects.requireNonNull(sandboxId, "sandboxId");
+        }
+    }
+
+    /** A sandbox's recent egress decisions, oldest first. */
+    public record RecentDecisions(List<dev.paddock.netpolicy.audit.AuditEvent> decisions) {
+        public RecentDecisions {
+            decisions = List.copyOf(decisions);
+        }
+    }
 }
