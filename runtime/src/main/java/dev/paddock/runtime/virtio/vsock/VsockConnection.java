@@ -37,7 +37,7 @@ final class VsockConnection implements VsockStream {
 
     enum State { CONNECTING, ESTABLISHED, CLOSED }
 
-    private final VsockMuxer muxer;
+    private final VsockActivation activation;
     private final VsockDeviceConfig config;
     private final int hostPort;
     private final int guestPort;
@@ -71,18 +71,18 @@ final class VsockConnection implements VsockStream {
     private int peerFwdCnt;
     boolean inReadyQueue;
 
-    private VsockConnection(VsockMuxer muxer, int hostPort, int guestPort, State state) {
-        this.muxer = muxer;
-        this.config = muxer.config();
+    private VsockConnection(VsockActivation activation, int hostPort, int guestPort, State state) {
+        this.activation = activation;
+        this.config = activation.config();
         this.hostPort = hostPort;
         this.guestPort = guestPort;
         this.state = state;
     }
 
     /** A host-initiated stream: REQUEST due, {@code future} completes on RESPONSE. */
-    static VsockConnection hostInitiated(VsockMuxer muxer, int hostPort, int guestPort, VsockPeer peer,
+    static VsockConnection hostInitiated(VsockActivation activation, int hostPort, int guestPort, VsockPeer peer,
                                          CompletableFuture<VsockStream> future) {
-        VsockConnection c = new VsockConnection(muxer, hostPort, guestPort, State.CONNECTING);
+        VsockConnection c = new VsockConnection(activation, hostPort, guestPort, State.CONNECTING);
         c.peer = peer;
         c.connecting = future;
         c.requestDue = true;
@@ -90,8 +90,8 @@ final class VsockConnection implements VsockStream {
     }
 
     /** A guest-initiated stream, before the backend decided: its REQUEST gave the guest's credit. */
-    static VsockConnection guestInitiated(VsockMuxer muxer, VsockHeader request) {
-        VsockConnection c = new VsockConnection(muxer, request.dstPort(), request.srcPort(), State.ESTABLISHED);
+    static VsockConnection guestInitiated(VsockActivation activation, VsockHeader request) {
+        VsockConnection c = new VsockConnection(activation, request.dstPort(), request.srcPort(), State.ESTABLISHED);
         c.updatePeerCredit(request);
         return c;
     }
@@ -130,7 +130,7 @@ final class VsockConnection implements VsockStream {
             writeBlocked.set(true);
         }
         if (n > 0) {
-            muxer.tasks().submit(() -> hostWrite(bytes, n));
+            activation.tasks().submit(() -> hostWrite(bytes, n));
         }
         return belowHighWater;
     }
@@ -141,7 +141,7 @@ final class VsockConnection implements VsockStream {
             throw new IllegalArgumentException("vsock stream %s: consumed(%d) must not be negative".formatted(this, bytes));
         }
         if (bytes > 0) {
-            muxer.tasks().submit(() -> hostConsumed(bytes));
+            activation.tasks().submit(() -> hostConsumed(bytes));
         }
     }
 
@@ -149,13 +149,13 @@ final class VsockConnection implements VsockStream {
     public void shutdownOutput() {
         if (!outputShutRequested) {
             outputShutRequested = true;
-            muxer.tasks().submit(this::hostShutdownOutput);
+            activation.tasks().submit(this::hostShutdownOutput);
         }
     }
 
     @Override
     public void reset() {
-        muxer.tasks().submit(() -> close("reset by the host", true));
+        activation.tasks().submit(() -> close("reset by the host", true));
     }
 
     // ---- host work, on the loop ----
@@ -168,7 +168,7 @@ final class VsockConnection implements VsockStream {
         }
         pending.add(bytes);
         pendingBytes += n;
-        muxer.markReady(this);
+        activation.markReady(this);
     }
 
     private void hostConsumed(int bytes) {
@@ -188,7 +188,7 @@ final class VsockConnection implements VsockStream {
         long guestKnownFree = config.bufAlloc() - Integer.toUnsignedLong(rxCnt - lastSentFwdCnt);
         if (fwdCnt != lastSentFwdCnt && guestKnownFree < config.bufAlloc() / 2 + 1) {
             creditUpdateDue = true;
-            muxer.markReady(this);
+            activation.markReady(this);
         }
     }
 
@@ -197,7 +197,7 @@ final class VsockConnection implements VsockStream {
             return;
         }
         shutdownOutputDue = true;
-        muxer.markReady(this);
+        activation.markReady(this);
     }
 
     // ---- guest packets, on the loop ----
@@ -206,17 +206,17 @@ final class VsockConnection implements VsockStream {
     void accept(VsockPeer peer) {
         this.peer = peer;
         responseDue = true;
-        muxer.markReady(this);
+        activation.markReady(this);
     }
 
     /**
-     * A packet from the guest for this stream (never a RST: the muxer handles those). {@code payload} is
-     * positioned at the payload, whose length the muxer checked against the chain and the 64 KiB maximum.
+     * A packet from the guest for this stream (never a RST: the activation handles those). {@code payload} is
+     * positioned at the payload, whose length the activation checked against the chain and the 64 KiB maximum.
      */
     void onGuestPacket(VsockHeader h, BufferCursor payload) {
         updatePeerCredit(h);
         if (pendingBytes > 0) {
-            muxer.markReady(this); // any packet may carry new credit
+            activation.markReady(this); // any packet may carry new credit
         }
         if (state == State.CONNECTING) {
             if (h.op() == OP_RESPONSE) {
@@ -224,7 +224,7 @@ final class VsockConnection implements VsockStream {
                 CompletableFuture<VsockStream> f = connecting;
                 connecting = null;
                 f.complete(this);
-                muxer.markReady(this); // data the host wrote from the future's callback
+                activation.markReady(this); // data the host wrote from the future's callback
             } else {
                 violation("%s while connecting".formatted(opName(h.op())));
             }
@@ -233,10 +233,10 @@ final class VsockConnection implements VsockStream {
         switch (h.op()) {
             case OP_RW -> guestData(h, payload);
             case OP_SHUTDOWN -> guestShutdown(h.flags());
-            case OP_CREDIT_UPDATE -> muxer.markReady(this);
+            case OP_CREDIT_UPDATE -> activation.markReady(this);
             case OP_CREDIT_REQUEST -> {
                 creditUpdateDue = true;
-                muxer.markReady(this);
+                activation.markReady(this);
             }
             // GUEST-CONTROLLED: REQUEST and RESPONSE on an established stream, INVALID and unknown ops are
             // protocol violations: the stream is reset.
@@ -257,7 +257,7 @@ final class VsockConnection implements VsockStream {
         // credit overrun and resets the stream (so a guest cannot make the host buffer without bound).
         long unconsumed = Integer.toUnsignedLong(rxCnt - fwdCnt);
         if (unconsumed + len > config.bufAlloc()) {
-            muxer.metrics().creditOverruns.incrementAndGet();
+            activation.metrics().creditOverruns.incrementAndGet();
             close("the guest overran its credit: %d bytes unconsumed + %d sent > buf_alloc %d"
                     .formatted(unconsumed, len, config.bufAlloc()), true);
             return;
@@ -265,7 +265,7 @@ final class VsockConnection implements VsockStream {
         byte[] data = new byte[len];
         payload.read(data, 0, len);
         rxCnt += len;
-        muxer.metrics().bytesFromGuest.addAndGet(len);
+        activation.metrics().bytesFromGuest.addAndGet(len);
         callPeer("onData", p -> p.onData(ByteBuffer.wrap(data)));
     }
 
@@ -292,7 +292,7 @@ final class VsockConnection implements VsockStream {
     }
 
     private void violation(String what) {
-        muxer.metrics().protocolViolations.incrementAndGet();
+        activation.metrics().protocolViolations.incrementAndGet();
         close("protocol violation by the guest: " + what, true);
     }
 
@@ -353,7 +353,7 @@ final class VsockConnection implements VsockStream {
             int written = emit(out, header, OP_RW, 0, n);
             copyPending(out, n);
             txCnt += n;
-            muxer.metrics().bytesToGuest.addAndGet(n);
+            activation.metrics().bytesToGuest.addAndGet(n);
             releaseQueued(n);
             return written + n;
         }
@@ -427,11 +427,11 @@ final class VsockConnection implements VsockStream {
         State was = state;
         state = State.CLOSED;
         closed = true;
-        muxer.removed(this);
+        activation.removed(this);
         pending.clear();
         pendingBytes = 0;
         if (sendReset) {
-            muxer.queueReset(new VsockHeader(HOST_CID, config.guestCid(), hostPort, guestPort, 0, TYPE_STREAM,
+            activation.queueReset(new VsockHeader(HOST_CID, config.guestCid(), hostPort, guestPort, 0, TYPE_STREAM,
                     OP_RST, 0, 0, 0));
         }
         if (was == State.CONNECTING) {

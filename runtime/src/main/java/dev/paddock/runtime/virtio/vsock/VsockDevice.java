@@ -19,7 +19,7 @@ import java.util.concurrent.Executor;
  *
  * <p>Guest-initiated streams go to the {@link VsockBackend}; host-initiated ones come through
  * {@link VsockConnector#connect}. The per-stream state machine and credit accounting are {@link VsockConnection}'s;
- * the connection table and the queue work are the {@link VsockMuxer}'s, one per activation.
+ * the connection table and the queue work are the {@link VsockActivation}'s, one per activation.
  *
  * <p>Threading: every queue, every stream and every peer callback lives on the device event loop, whose
  * {@link Executor} the VMM passes in: {@link #processQueue} arrives there from the transport, and calls from
@@ -33,10 +33,10 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
     private final VsockMetrics metrics = new VsockMetrics();
     private final byte[] configSpace = new byte[CONFIG_BYTES];
     private volatile DeviceState state = DeviceState.INACTIVE;
-    /** The current activation's muxer, or null while inactive. Written on vCPU threads, used on the loop. */
-    private volatile VsockMuxer muxer;
+    /** The current activation, or null while inactive. Written on vCPU threads, used on the loop. */
+    private volatile VsockActivation active;
     /** An activation whose end is queued to the loop but has not run yet (so {@link #close} can finish it). */
-    private volatile VsockMuxer ending;
+    private volatile VsockActivation ending;
 
     /**
      * @param loop runs tasks on the VM's device event loop (the thread that also calls {@link #processQueue})
@@ -93,14 +93,14 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
         activation.requireQueue(RX_QUEUE);
         activation.requireQueue(TX_QUEUE);
         activation.requireQueue(EVENT_QUEUE);
-        muxer = new VsockMuxer(config, backend, activation, tasks, metrics);
+        active = new VsockActivation(config, backend, activation, tasks, metrics);
         state = new DeviceState.Active(activation);
     }
 
     @Override
     public void reset() {
-        VsockMuxer old = muxer;
-        muxer = null;
+        VsockActivation old = active;
+        active = null;
         state = DeviceState.INACTIVE;
         if (old != null) {
             ending = old;
@@ -120,14 +120,14 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
 
     @Override
     public void processQueue(int index) {
-        VsockMuxer m = muxer;
+        VsockActivation m = active;
         if (m != null) {
             m.processQueue(index);
         }
     }
 
     private void flush() {
-        VsockMuxer m = muxer;
+        VsockActivation m = active;
         if (m != null) {
             m.flush();
         }
@@ -135,7 +135,7 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
 
     /** Streams open now (connecting ones included), or 0 while inactive. For diagnostics; any thread, racy. */
     public int openStreams() {
-        VsockMuxer m = muxer;
+        VsockActivation m = active;
         return m == null ? 0 : m.openStreams();
     }
 
@@ -145,7 +145,7 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
         CompletableFuture<VsockStream> future = new CompletableFuture<>();
         String port = Integer.toUnsignedString(guestPort);
         boolean queued = tasks.submit(() -> {
-            VsockMuxer m = muxer;
+            VsockActivation m = active;
             if (m == null) {
                 future.completeExceptionally(new VsockConnectException(
                         "vsock connect to guest port %s: the guest's vsock driver is not active (not booted yet, or reset)"
@@ -167,7 +167,7 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
      */
     public void transportReset() {
         tasks.submit(() -> {
-            VsockMuxer m = muxer;
+            VsockActivation m = active;
             if (m != null) {
                 m.transportReset();
             }
@@ -181,10 +181,10 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
     @Override
     public void close() {
         tasks.close();
-        VsockMuxer m = muxer;
-        muxer = null;
+        VsockActivation m = active;
+        active = null;
         state = DeviceState.INACTIVE;
-        VsockMuxer previous = ending;
+        VsockActivation previous = ending;
         ending = null;
         if (previous != null) {
             previous.end("the VM ended");

@@ -84,7 +84,7 @@ class VsockHostileGuestProperties {
     void requestFloodsToClosedPortsAreBounded(@ForAll long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         setUp();
-        int flood = 1 + random.nextInt(3 * VsockMuxer.MAX_PENDING_RESETS / 2);
+        int flood = 1 + random.nextInt(3 * VsockActivation.MAX_PENDING_RESETS / 2);
         for (int i = 0; i < flood; i++) {
             h.guest.postTx(fromGuest(60_000 + i, CLOSED + random.nextInt(3), OP_REQUEST, BUF_ALLOC, 0, new byte[0]).encode());
             if (i % 32 == 31) {
@@ -100,7 +100,7 @@ class VsockHostileGuestProperties {
         }
         // Every REQUEST got a RST or was counted as dropped: nothing piles up beyond the bound.
         assertThat(resets + h.device.metrics().droppedResets()).isGreaterThanOrEqualTo(flood);
-        assertThat(resets).isLessThanOrEqualTo(VsockMuxer.MAX_PENDING_RESETS + VsockHarness.QUEUE);
+        assertThat(resets).isLessThanOrEqualTo(VsockActivation.MAX_PENDING_RESETS + VsockHarness.QUEUE);
         assertHealthy();
         goodStreamsCarryOn(random);
     }

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Device event loop only, except {@link #tasks()}.
  */
-final class VsockMuxer {
-    private static final System.Logger LOG = System.getLogger(VsockMuxer.class.getName());
+final class VsockActivation {
+    private static final System.Logger LOG = System.getLogger(VsockActivation.class.getName());
 
     /**
      * RST replies waiting for RX buffers. GUEST-CONTROLLED: a guest that floods REQUESTs to closed ports (or
@@ -45,7 +45,7 @@ final class VsockMuxer {
     private boolean eventDue;
     private boolean ended;
 
-    VsockMuxer(VsockDeviceConfig config, VsockBackend backend, DeviceActivation activation, LoopTasks tasks,
+    VsockActivation(VsockDeviceConfig config, VsockBackend backend, DeviceActivation activation, LoopTasks tasks,
                VsockMetrics metrics) {
         this.config = config;
         this.backend = backend;
