@@ -29,7 +29,10 @@ class ModuleDependencyTest {
             "vsock-proxy", Set.of("paddock-runtime"),
             "netpolicy", Set.of(),
             "verticles", Set.of("paddock-vsock-proxy", "paddock-netpolicy"),
-            "cli", Set.of("paddock-hypervisor-bridge", "paddock-runtime"),
+            // verticles only at runtime scope (cliCarriesTheDaemonOnlyAtRuntime): the shaded paddock.jar must hold the
+            // daemon so that the CLI can start it (java -cp paddock.jar dev.paddock.daemon.DaemonMain), while the CLI's
+            // code still reaches it only over its API; ArchitectureTest.cliHoldsNoSandboxLogic checks the classes.
+            "cli", Set.of("paddock-hypervisor-bridge", "paddock-runtime", "paddock-verticles"),
             // load-tests drives devices with the testkit's virtqueue driver mock in its queue-path benchmarks.
             "load-tests", Set.of("paddock-hypervisor-bridge", "paddock-testkit", "paddock-runtime", "paddock-vsock-proxy",
                     "paddock-netpolicy"),
@@ -59,6 +62,16 @@ class ModuleDependencyTest {
         assertThat(dependencies(module, "dev.paddock"))
                 .as("Paddock modules that %s/pom.xml depends on (ARCHITECTURE.md arrows)", module)
                 .isSubsetOf(ALLOWED.get(module));
+    }
+
+    @Test
+    void cliCarriesTheDaemonOnlyAtRuntime() throws Exception {
+        String pom = Files.readString(ROOT.resolve("cli").resolve("pom.xml"));
+        Matcher m = Pattern.compile("<dependency>\\s*<groupId>dev\\.paddock</groupId>\\s*<artifactId>paddock-verticles</artifactId>(.*?)</dependency>",
+                Pattern.DOTALL).matcher(pom);
+        assertThat(m.find()).as("cli/pom.xml declares paddock-verticles (the daemon inside paddock.jar)").isTrue();
+        assertThat(m.group(1)).as("cli's paddock-verticles dependency: runtime scope, so no CLI class can compile against it")
+                .contains("<scope>runtime</scope>");
     }
 
     @ParameterizedTest

@@ -1,0 +1,70 @@
+package dev.paddock.cli;
+
+import dev.paddock.cli.api.DaemonClient;
+import dev.paddock.cli.api.DaemonEndpoint;
+import dev.paddock.cli.api.DaemonUnreachableException;
+import dev.paddock.cli.api.PaddockState;
+import dev.paddock.cli.daemon.DaemonLauncher;
+import java.util.concurrent.Callable;
+
+/**
+ * A command that talks to the daemon: it connects (starting a daemon in the background when none answers on the
+ * default socket, unless {@code PADDOCK_AUTOSTART=0}), runs, and turns every {@link CliException} into one
+ * {@code paddock: ...} line on stderr and its exit status.
+ */
+public abstract class ApiCommand implements Callable<Integer> {
+    /** The probe that says a daemon answers (docs/api.md). */
+    public static final String INFO_PATH = "/v1/info";
+
+    protected final CliContext ctx;
+
+    protected ApiCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The command's work, with a client whose daemon answered. */
+    protected abstract int run(DaemonClient client) throws Exception;
+
+    /** False for commands that must not start a daemon (daemon status, daemon stop). */
+    protected boolean startsDaemon() {
+        return true;
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            DaemonEndpoint endpoint = DaemonEndpoint.fromEnvironment(ctx.env());
+            try (DaemonClient client = DaemonClient.open(endpoint)) {
+                connect(client);
+                return run(client);
+            }
+        } catch (CliException e) {
+            ctx.err().println("paddock: " + e.getMessage());
+            return e.exitCode();
+        } finally {
+            ctx.out().flush();
+        }
+    }
+
+    private void connect(DaemonClient client) {
+        if (client.answers(INFO_PATH)) {
+            return;
+        }
+        DaemonEndpoint endpoint = client.endpoint();
+        if (endpoint instanceof DaemonEndpoint.Tcp) {
+            throw new DaemonUnreachableException("no daemon answers on " + endpoint.describe() + " (PADDOCK_DAEMON);"
+                    + " check that it runs there, or unset PADDOCK_DAEMON to use the local daemon", null);
+        }
+        PaddockState state = PaddockState.fromEnvironment(ctx.env());
+        DaemonEndpoint.Unix unix = (DaemonEndpoint.Unix) endpoint;
+        boolean defaultSocket = unix.socket().equals(state.socket());
+        if (!startsDaemon() || !defaultSocket || "0".equals(ctx.getenv("PADDOCK_AUTOSTART"))) {
+            throw new DaemonUnreachableException("no daemon answers on " + endpoint.describe()
+                    + "; start one with: paddock daemon start" + (defaultSocket ? "" : " (with PADDOCK_STATE set to its directory)")
+                    + " (its log: " + state.log() + ")", null);
+        }
+        String home = ctx.getenv("PADDOCK_HOME");
+        DaemonLauncher.forThisJar(state, ctx.err(), home == null ? ctx.cwd() : java.nio.file.Path.of(home)).ensureRunning(client, () -> client.answers(INFO_PATH));
+    }
+
+}
