@@ -6,6 +6,8 @@ import dev.paddock.daemon.bus.Codecs;
 import dev.paddock.daemon.driver.SandboxDriver;
 import dev.paddock.daemon.driver.loopback.AgentBinary;
 import dev.paddock.daemon.driver.loopback.LoopbackDriver;
+import dev.paddock.daemon.driver.microvm.MicroVmDriver;
+import dev.paddock.daemon.driver.microvm.SandboxImage;
 import dev.paddock.daemon.egress.EgressVerticle;
 import dev.paddock.daemon.events.SandboxEventsVerticle;
 import dev.paddock.daemon.lifecycle.LifecycleVerticle;
@@ -55,10 +57,16 @@ public final class Daemon {
         this.metrics = metrics;
     }
 
-    /** A Vert.x whose own metrics go into the daemon's Prometheus registry. */
+    /**
+     * A Vert.x whose own metrics go into the daemon's Prometheus registry, on Netty's native epoll transport: the
+     * per-sandbox unix sockets (vsock.sock, docker.sock) must half-close, which the NIO domain-socket channel cannot
+     * (vsock-proxy's HostSocket refuses to listen without it). Where epoll is unavailable Vert.x falls back to NIO
+     * and the microvm driver's boot fails naming the cause.
+     */
     public static Vertx newVertx(VertxOptions options, DaemonMetrics metrics) {
         return Vertx.builder()
-                .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+                .with(options.setPreferNativeTransport(true)
+                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
     }
@@ -122,6 +130,15 @@ public final class Daemon {
         }
         // Codec registration loads Jackson: class loading that would hold an event loop for a while on a busy host.
         Codecs.registerAll(vertx.eventBus());
+        DriverChoice.Decision choice = DriverChoice.decide(config.driver());
+        LOG.log(choice.driver().equals(DriverChoice.LOOPBACK) && config.driver() == null
+                ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "sandbox driver {0}: {1}",
+                choice.driver(), choice.reason());
+        if (choice.driver().equals(DriverChoice.MICROVM)) {
+            // Read now so a daemon without a built image says so at start, not at the first boot.
+            SandboxImage.load(config.sandboxImage());
+            return new MicroVmDriver(vertx, config.sandboxImage());
+        }
         Path agent = config.agentBinary() != null ? config.agentBinary() : AgentBinary.locate();
         return new LoopbackDriver(vertx, agent);
     }

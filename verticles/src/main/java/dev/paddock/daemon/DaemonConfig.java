@@ -14,25 +14,43 @@ import java.util.Objects;
  * @param bootTimeout how long a boot may take until the agent answers
  * @param bridgeHost  run the TCP event-bus bridge on this address (docs/event-bus.md), or null for none
  * @param bridgePort  the bridge's port, 0 for any
+ * @param driver      {@code microvm}, {@code loopback}, or null to let the accelerator probe choose
+ *                    ({@link DriverChoice}: microvm where it says native, loopback otherwise)
+ * @param imageDir    the sandbox image the microvm driver boots, or null for {@code <stateDir>/images/current}
  */
 public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout,
-                           String bridgeHost, int bridgePort) {
+                           String bridgeHost, int bridgePort, String driver, Path imageDir) {
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(60);
 
     public DaemonConfig {
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         stateDir = stateDir.toAbsolutePath().normalize();
+        if (driver != null && !DriverChoice.NAMES.contains(driver)) {
+            throw new IllegalArgumentException("driver \"" + driver + "\" is not one of " + DriverChoice.NAMES);
+        }
+        imageDir = imageDir != null ? imageDir.toAbsolutePath().normalize() : null;
     }
 
-    /** Without the event-bus bridge. */
+    /** The loopback driver on the given agent binary, without the event-bus bridge (tests, load tests). */
     public DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout) {
-        this(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, null, 0);
+        this(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, null, 0, DriverChoice.LOOPBACK, null);
     }
 
     /** The same daemon with the TCP event-bus bridge on HOST:PORT. */
     public DaemonConfig withBridge(String host, int port) {
-        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, host, port);
+        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, host, port, driver, imageDir);
+    }
+
+    /** The same daemon on another driver ({@code microvm}, {@code loopback}, null for the probe's choice) and image. */
+    public DaemonConfig withDriver(String newDriver, Path newImageDir) {
+        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, bridgeHost, bridgePort,
+                newDriver, newImageDir);
+    }
+
+    /** The image the microvm driver boots: {@code imageDir}, or {@code <stateDir>/images/current}. */
+    public Path sandboxImage() {
+        return imageDir != null ? imageDir : stateDir.resolve("images").resolve("current");
     }
 
     /** A token is made at start when anything listens on TCP: the API or the bridge. */

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code java -cp <jar> dev.paddock.daemon.DaemonMain [--state DIR] [--tcp HOST:PORT] [--agent PATH]
- * [--boot-timeout SECONDS]}: runs the daemon in the foreground until SIGTERM or SIGINT, then stops every sandbox,
+ * [--boot-timeout SECONDS] [--driver microvm|loopback] [--image DIR]}: runs the daemon in the foreground until SIGTERM or SIGINT, then stops every sandbox,
  * and removes its socket and pid file. Exit status 2 for bad arguments, 1 when it cannot start.
  */
 public final class DaemonMain {
@@ -21,7 +21,8 @@ public final class DaemonMain {
             config = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("paddock daemon: " + e.getMessage());
-            System.err.println("usage: DaemonMain [--state DIR] [--tcp HOST:PORT] [--bridge [HOST:]PORT] [--agent PATH] [--boot-timeout SECONDS]");
+            System.err.println("usage: DaemonMain [--state DIR] [--tcp HOST:PORT] [--bridge [HOST:]PORT] [--agent PATH]"
+                    + " [--boot-timeout SECONDS] [--driver microvm|loopback] [--image DIR]");
             System.exit(2);
             return;
         }
@@ -70,6 +71,8 @@ public final class DaemonMain {
         int bridgePort = 0;
         Path agent = null;
         java.time.Duration boot = DaemonConfig.DEFAULT_BOOT_TIMEOUT;
+        String driver = null;
+        Path image = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = i + 1 < args.length ? args[i + 1] : null;
@@ -91,6 +94,15 @@ public final class DaemonMain {
                     }
                 }
                 case "--agent" -> agent = Path.of(require(a, value));
+                case "--driver" -> {
+                    driver = require(a, value);
+                    if (!DriverChoice.NAMES.contains(driver)) {
+                        throw new IllegalArgumentException("--driver " + driver + ": expected one of "
+                                + String.join(", ", DriverChoice.NAMES) + " (leave it out to let the accelerator"
+                                + " probe choose)");
+                    }
+                }
+                case "--image" -> image = Path.of(require(a, value));
                 case "--boot-timeout" -> {
                     try {
                         boot = java.time.Duration.ofSeconds(Long.parseLong(require(a, value)));
@@ -103,7 +115,7 @@ public final class DaemonMain {
             i++;
         }
         return new DaemonConfig(state != null ? state : DaemonConfig.defaultStateDir(), tcpHost, tcpPort, agent, boot,
-                bridgeHost, bridgePort);
+                bridgeHost, bridgePort, driver, image);
     }
 
     private static String host(String flag, String hp, String example) {

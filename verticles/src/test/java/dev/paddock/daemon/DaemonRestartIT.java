@@ -54,7 +54,7 @@ class DaemonRestartIT {
     private Process startDaemon(Path state, Path agent, Path log) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
-                "--state", state.toString(), "--agent", agent.toString())
+                "--state", state.toString(), "--agent", agent.toString(), "--driver", "loopback")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         daemons.add(p);
         long deadline = System.currentTimeMillis() + 60_000;

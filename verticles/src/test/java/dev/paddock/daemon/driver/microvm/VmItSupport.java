@@ -1,0 +1,103 @@
+package dev.paddock.daemon.driver.microvm;
+
+import dev.paddock.daemon.AgentBuild;
+import dev.paddock.daemon.Daemon;
+import dev.paddock.daemon.DaemonConfig;
+import dev.paddock.daemon.api.ApiClient;
+import dev.paddock.daemon.metrics.DaemonMetrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A daemon on the microvm driver for the VM-booting daemon ITs ({@code *SandboxIT}), which run where
+ * {@code /dev/kvm} is native: on this host when the accelerator probe says native, inside the helper VM when it
+ * says emulated (dev/test, docs/sandbox-driver.md). The image is {@code ${PADDOCK_STATE:-~/.paddock}/images/current}
+ * (guest/image/build.sh) or {@code -Dpaddock.it.image=DIR}; a missing image is a failure that says how to build it.
+ */
+final class VmItSupport implements AutoCloseable {
+    /** Under the emulated accelerator a boot to the agent's HELLO takes 40–200 s (docs/performance.md). */
+    static final Duration BOOT_TIMEOUT = Duration.ofSeconds(420);
+    static final long SLOW_CALL_S = 600;
+
+    final Vertx vertx;
+    final Daemon daemon;
+    final ApiClient api;
+    final Path state;
+    final Path image;
+
+    private VmItSupport(Vertx vertx, Daemon daemon, ApiClient api, Path state, Path image) {
+        this.vertx = vertx;
+        this.daemon = daemon;
+        this.api = api;
+        this.state = state;
+        this.image = image;
+    }
+
+    static VmItSupport start(String prefix) throws Exception {
+        Path image = imageDirectory();
+        SandboxImage.load(image); // fails with the build instructions
+        Path state = AgentBuild.shortTempDir(prefix);
+        DaemonMetrics metrics = new DaemonMetrics();
+        Vertx vertx = Daemon.newVertx(new VertxOptions(), metrics);
+        Daemon daemon = Daemon.start(vertx, new DaemonConfig(state, null, 0, null, BOOT_TIMEOUT).withDriver("microvm", image),
+                metrics).await(SLOW_CALL_S, TimeUnit.SECONDS);
+        ApiClient api = new ApiClient(vertx, SocketAddress.domainSocketAddress(state.resolve("daemon.sock").toString()),
+                null);
+        return new VmItSupport(vertx, daemon, api, state, image);
+    }
+
+    static Path imageDirectory() {
+        String prop = System.getProperty("paddock.it.image");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
+        String env = System.getenv("PADDOCK_STATE");
+        Path stateDir = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".paddock");
+        return SandboxImage.defaultDirectory(stateDir);
+    }
+
+    /** A call that may wait on a boot or a stop: longer than ApiClient's 120 s. */
+    ApiClient.Response slow(HttpMethod method, String uri, JsonObject body) throws Exception {
+        return api.send(method, uri, body == null ? null : body.toBuffer()).await(SLOW_CALL_S, TimeUnit.SECONDS);
+    }
+
+    Path sandboxDir(String id) {
+        return state.resolve("sandboxes").resolve(id);
+    }
+
+    String consoleLog(String id) {
+        try {
+            return Files.readString(sandboxDir(id).resolve("console.log"));
+        } catch (IOException e) {
+            return "(no console.log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            daemon.stop().await(SLOW_CALL_S, TimeUnit.SECONDS);
+        } finally {
+            vertx.close().await(120, TimeUnit.SECONDS);
+            // The state directory (records, state disks, logs) lives on the helper VM's tmpfs: free it.
+            try (var walk = Files.walk(state)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    static Buffer buffer(String s) {
+        return Buffer.buffer(s);
+    }
+}
