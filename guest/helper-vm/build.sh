@@ -17,7 +17,8 @@ started=$(date +%s.%N)
 modules=(irqbypass ccp kvm kvm-amd
          virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
          netfs fscache 9pnet 9pnet_virtio 9p
-         failover net_failover virtio_net)
+         failover net_failover virtio_net
+         virtio_blk crc32c_generic ext4)
 
 log() { printf 'helper-vm build: %s\n' "$*" >&2; }
 die() { printf 'helper-vm build: error: %s\n' "$*" >&2; exit 1; }

@@ -5,6 +5,9 @@ import dev.paddock.cli.api.DaemonEndpoint;
 import dev.paddock.cli.api.DaemonUnreachableException;
 import dev.paddock.cli.api.PaddockState;
 import dev.paddock.cli.daemon.DaemonLauncher;
+import dev.paddock.cli.daemon.EmulatedDaemon;
+import dev.paddock.cli.rig.HelperVm;
+import dev.paddock.cli.rig.RigPaths;
 import java.util.concurrent.Callable;
 
 /**
@@ -33,7 +36,7 @@ public abstract class ApiCommand implements Callable<Integer> {
     @Override
     public final Integer call() throws Exception {
         try {
-            DaemonEndpoint endpoint = DaemonEndpoint.fromEnvironment(ctx.env());
+            DaemonEndpoint endpoint = endpoint();
             try (DaemonClient client = DaemonClient.open(endpoint)) {
                 connect(client);
                 return run(client);
@@ -43,6 +46,36 @@ public abstract class ApiCommand implements Callable<Integer> {
             return e.exitCode();
         } finally {
             ctx.out().flush();
+        }
+    }
+
+    /**
+     * The daemon to talk to: PADDOCK_DAEMON's, or on a host that runs guests through the emulated accelerator the
+     * one inside the helper VM (started with it when needed), or else the local one on its unix socket.
+     */
+    private DaemonEndpoint endpoint() {
+        DaemonEndpoint local = DaemonEndpoint.fromEnvironment(ctx.env());
+        if (EmulatedDaemon.applies(ctx.env()) && !localAnswers(local)) {
+            EmulatedDaemon emulated = new EmulatedDaemon(PaddockState.fromEnvironment(ctx.env()),
+                    new HelperVm(RigPaths.fromEnvironment(ctx.env()), ctx.env(), ctx.err()), ctx.err());
+            if (!startsDaemon()) {
+                return emulated.current().orElseThrow(() -> new DaemonUnreachableException(
+                        "no daemon runs in the helper VM (emulated accelerator); start one with: paddock daemon start", null));
+            }
+            return emulated.ensureRunning();
+        }
+        return local;
+    }
+
+    /** A daemon already answering on the local socket is used even on an emulated host (e.g. a loopback one). */
+    private static boolean localAnswers(DaemonEndpoint local) {
+        if (!(local instanceof DaemonEndpoint.Unix unix) || !java.nio.file.Files.exists(unix.socket())) {
+            return false;
+        }
+        try (DaemonClient client = DaemonClient.open(local)) {
+            return client.answers(INFO_PATH);
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

@@ -40,7 +40,8 @@ class CliDaemonIT {
     private Result paddock(String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CliContext ctx = new CliContext(Map.of("PADDOCK_STATE", state.toString(), "PADDOCK_HOME", CHECKOUT.toString()),
+        CliContext ctx = new CliContext(Map.of("PADDOCK_STATE", state.toString(), "PADDOCK_HOME", CHECKOUT.toString(),
+                "PADDOCK_EMULATED", "0"),
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), state);
         int status = Paddock.commandLine(ctx).execute(args);

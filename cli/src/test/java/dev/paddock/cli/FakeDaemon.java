@@ -117,7 +117,9 @@ public final class FakeDaemon implements AutoCloseable {
     public Result run(Map<String, String> env, String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Map<String, String> all = new java.util.HashMap<>(Map.of("PADDOCK_STATE", stateDir.toString(), "PADDOCK_AUTOSTART", "0"));
+        Map<String, String> all = new java.util.HashMap<>(Map.of("PADDOCK_STATE", stateDir.toString(), "PADDOCK_AUTOSTART", "0",
+                // a local (fake) daemon, never the one in the helper VM of the emulated accelerator
+                "PADDOCK_EMULATED", "0"));
         all.putAll(env);
         CliContext ctx = new CliContext(all, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), stateDir);

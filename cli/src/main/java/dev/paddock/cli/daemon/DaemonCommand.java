@@ -104,6 +104,13 @@ public final class DaemonCommand implements Runnable {
                             + " points at a TCP one, which is stopped where it runs");
                 }
                 PaddockState state = PaddockState.fromEnvironment(ctx.env());
+                if (EmulatedDaemon.applies(ctx.env())) {
+                    EmulatedDaemon emulated = new EmulatedDaemon(state, new dev.paddock.cli.rig.HelperVm(
+                            dev.paddock.cli.rig.RigPaths.fromEnvironment(ctx.env()), ctx.env(), ctx.err()), ctx.err());
+                    ctx.out().println(emulated.stop(java.time.Duration.ofSeconds(timeoutSeconds))
+                            ? "daemon: stopped (inside the helper VM)" : "daemon: not running");
+                    return ExitCodes.OK;
+                }
                 Optional<ProcessHandle> daemon = DaemonProcess.find(state);
                 if (daemon.isEmpty()) {
                     ctx.out().println("daemon: not running");

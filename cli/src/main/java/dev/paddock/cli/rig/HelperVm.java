@@ -137,6 +137,7 @@ public final class HelperVm {
             Files.move(paths.consoleLog(), paths.previousConsoleLog(), StandardCopyOption.REPLACE_EXISTING);
         }
         writeToken();
+        ensureDaemonDisk();
         Files.deleteIfExists(paths.apiPort());
         int port = FreePort.pick();
         int apiPort = FreePort.pick();
@@ -273,6 +274,34 @@ public final class HelperVm {
             Thread.currentThread().interrupt();
             return 130;
         }
+    }
+
+    /** Disk size of the emulated daemon's state disk: sparse, so only what the sandboxes write takes space. */
+    static final String DAEMON_DISK_SIZE = "64G";
+
+    /** Creates the emulated daemon's sparse ext4 state disk (and its mount point) the first time. */
+    private void ensureDaemonDisk() throws IOException {
+        Files.createDirectories(paths.daemonStateMount());
+        if (Files.exists(paths.daemonDisk())) {
+            return;
+        }
+        Path tmp = paths.daemonDisk().resolveSibling(paths.daemonDisk().getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Process p = new ProcessBuilder("mke2fs", "-q", "-F", "-t", "ext4", "-L", "paddock-daemon", "-E", "root_owner=0:0",
+                tmp.toString(), DAEMON_DISK_SIZE).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int rc;
+        try {
+            rc = p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RigException("interrupted while creating " + paths.daemonDisk());
+        }
+        if (rc != 0) {
+            throw new RigException("cannot create the emulated daemon's state disk " + paths.daemonDisk()
+                    + " with mke2fs (exit status " + rc + "): " + out.strip() + " (Debian package e2fsprogs)");
+        }
+        Files.move(tmp, paths.daemonDisk(), StandardCopyOption.ATOMIC_MOVE);
     }
 
     RigAgentClient agent(Running r) {

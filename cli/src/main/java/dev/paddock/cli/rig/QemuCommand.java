@@ -61,6 +61,11 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, int a
             a.add("-device");
             a.add("virtio-9p-pci,fsdev=rw" + i + ",mount_tag=rw" + i);
         }
+        // The emulated daemon's state disk (RigPaths.daemonDisk), mounted by /init at paddock_dstate.
+        a.add("-drive");
+        a.add("id=dstate,file=" + paths.daemonDisk() + ",if=none,format=raw,cache=writeback");
+        a.add("-device");
+        a.add("virtio-blk-pci,drive=dstate");
         a.add("-netdev");
         // The rig agent's port, and the port of the Paddock daemon's API when it runs inside L1; both on the
         // host's loopback only.
@@ -100,6 +105,7 @@ public record QemuCommand(String qemu, long memoryMiB, int cpus, int port, int a
                 + " paddock_rw=" + rw
                 + " paddock_agent=" + paths.agent()
                 + " paddock_token=" + paths.token()
+                + " paddock_dstate=" + paths.daemonStateMount()
                 + (hostCache == HostCache.LOOSE ? " paddock_hostopts=cache=loose" : "");
     }
 }

@@ -33,6 +33,14 @@ public record RigPaths(Path stateDir) {
     public Path consoleLog() { return dir().resolve("console.log"); }
     public Path previousConsoleLog() { return dir().resolve("console.log.previous"); }
     public Path qemuLog() { return dir().resolve("qemu.log"); }
+    /**
+     * The emulated daemon's own disk: a sparse ext4 image that L1 mounts at {@link #daemonStateMount()}, so the
+     * daemon inside L1 keeps its sandboxes (records, state disks) across helper-VM restarts on a real file system,
+     * where its unix sockets work (they do not on the 9p share).
+     */
+    public Path daemonDisk() { return dir().resolve("daemon-state.ext4"); }
+    /** Where L1 mounts {@link #daemonDisk()}: the same absolute path inside L1 (empty on the host). */
+    public Path daemonStateMount() { return dir().resolve("daemon-state"); }
     /** QEMU's human monitor, for diagnosing a hung helper VM (e.g. {@code info registers -a}). */
     public Path monitor() { return dir().resolve("monitor.sock"); }
     public Path lock() { return dir().resolve("rig.lock"); }

@@ -72,7 +72,7 @@ class DaemonLauncherTest {
     @Test
     void daemonStatusDoesNotStartOneAndSaysHow() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        var ctx = new dev.paddock.cli.CliContext(java.util.Map.of("PADDOCK_STATE", state.toString()),
+        var ctx = new dev.paddock.cli.CliContext(java.util.Map.of("PADDOCK_STATE", state.toString(), "PADDOCK_EMULATED", "0"),
                 java.io.InputStream.nullInputStream(), new PrintStream(new ByteArrayOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8), state);
         int status = dev.paddock.cli.Paddock.commandLine(ctx).execute("daemon", "status");
