@@ -24,6 +24,8 @@
 #define MODULES_LIST "/etc/paddock/modules"
 #define DOCKERD "/usr/sbin/dockerd" /* Debian's docker.io installs the daemon in sbin */
 #define DOCKER_SOCK "/var/run/docker.sock"
+#define CONTAINERD "/usr/bin/containerd" /* Debian's containerd package */
+#define CONTAINERD_SOCK "/run/containerd/containerd.sock"
 #define DEVICE_WAIT_MS 10000
 
 static char cmd_root[128] = "/dev/vda";
@@ -230,7 +232,24 @@ void init_start_dockerd(void) {
         return;
     }
     mkdir_p("/var/log", 0755);
-    char *argv[] = {"dockerd", NULL};
+    /* containerd runs as a daemon of its own, and dockerd is pointed at its socket (as Debian's docker.service
+     * does): dockerd then waits up to 60 s for it. Left to start containerd itself, dockerd gives up after a few
+     * seconds ("timeout waiting for containerd to start"), which a sandbox under the emulated accelerator, whose
+     * containerd takes longer than that to come up, never makes. */
+    char *argv_plain[] = {"dockerd", NULL};
+    char *argv_ext[] = {"dockerd", "--containerd=" CONTAINERD_SOCK, NULL};
+    char **argv = argv_plain;
+    if (access(CONTAINERD, X_OK) == 0) {
+        char *cargv[] = {"containerd", NULL};
+        pid_t cpid = spawn_daemon(CONTAINERD, cargv, "/var/log/containerd.log");
+        if (cpid < 0) {
+            fprintf(stderr, "paddock-agent: starting containerd failed: %s\n", strerror(errno));
+        } else {
+            children_add(cpid, NULL);
+            fprintf(stderr, "paddock-agent: started containerd (pid %d), log /var/log/containerd.log\n", cpid);
+            argv = argv_ext;
+        }
+    }
     pid_t pid = spawn_daemon(DOCKERD, argv, "/var/log/dockerd.log");
     if (pid < 0) {
         fprintf(stderr, "paddock-agent: starting dockerd failed: %s\n", strerror(errno));
