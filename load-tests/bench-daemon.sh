@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 # 200 agents, each with its sockets and pipes: well above the default soft limit of 1024 fds.
 ulimit -n "$(ulimit -Hn)"
-java -Xmx1g -cp cli/target/paddock.jar dev.paddock.daemon.DaemonMain --state "$state" >"$state/daemon.log" 2>&1 &
+java -Xmx1g -cp cli/target/paddock.jar dev.paddock.daemon.DaemonMain --state "$state" --driver loopback >"$state/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 600); do [ -S "$state/daemon.sock" ] && [ -f "$state/daemon.pid" ] && break; sleep 0.1; done
 [ -S "$state/daemon.sock" ] || { echo "the daemon did not start; its log:" >&2; cat "$state/daemon.log" >&2; exit 1; }

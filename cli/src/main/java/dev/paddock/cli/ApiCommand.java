@@ -97,7 +97,9 @@ public abstract class ApiCommand implements Callable<Integer> {
                     + " (its log: " + state.log() + ")", null);
         }
         String home = ctx.getenv("PADDOCK_HOME");
-        DaemonLauncher.forThisJar(state, ctx.err(), home == null ? ctx.cwd() : java.nio.file.Path.of(home)).ensureRunning(client, () -> client.answers(INFO_PATH));
+        String extra = ctx.getenv("PADDOCK_DAEMON_ARGS");
+        java.util.List<String> daemonArgs = extra == null ? java.util.List.of() : java.util.List.of(extra.trim().split("\\s+"));
+        DaemonLauncher.forThisJar(state, ctx.err(), home == null ? ctx.cwd() : java.nio.file.Path.of(home), daemonArgs).ensureRunning(client, () -> client.answers(INFO_PATH));
     }
 
 }

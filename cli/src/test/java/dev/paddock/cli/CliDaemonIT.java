@@ -40,8 +40,10 @@ class CliDaemonIT {
     private Result paddock(String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        // The local daemon on the loopback driver whatever this host's accelerator probe says: this test is about
+        // the CLI, not the VM.
         CliContext ctx = new CliContext(Map.of("PADDOCK_STATE", state.toString(), "PADDOCK_HOME", CHECKOUT.toString(),
-                "PADDOCK_EMULATED", "0"),
+                "PADDOCK_EMULATED", "0", "PADDOCK_DAEMON_ARGS", "--driver loopback"),
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), state);
         int status = Paddock.commandLine(ctx).execute(args);
@@ -49,7 +51,12 @@ class CliDaemonIT {
     }
 
     @AfterEach
-    void stopTheDaemon() {
+    void stopTheDaemon() throws Exception {
+        Path log = state.resolve("daemon.log");
+        if (Files.exists(log)) {
+            // The temp dir goes with the test: keep the daemon's own words in the test report.
+            System.out.println("--- daemon.log\n" + Files.readString(log));
+        }
         Result r = paddock("", "daemon", "stop");
         assertThat(r.status()).as(r.err()).isZero();
     }

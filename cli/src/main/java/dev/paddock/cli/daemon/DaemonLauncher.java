@@ -29,19 +29,27 @@ import java.util.function.BooleanSupplier;
 public final class DaemonLauncher {
     /** The daemon's entry point, in the verticles module (docs/api.md). */
     public static final String DAEMON_MAIN = "dev.paddock.daemon.DaemonMain";
-    /** How long a started daemon may take to answer on its socket. */
-    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a started daemon may take to answer on its socket (4 s here when idle; far more on a loaded host). */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     private final PaddockState state;
     private final List<String> javaArgs;
     private final PrintStream progress;
     private final Path workingDir;
+    private final List<String> daemonArgs;
 
     /**
      * @param javaArgs the java arguments that name the daemon: {@code [JVM options] -cp CLASSPATH MAIN_CLASS} (the
      *                         default is this JVM's own class path and {@link #DAEMON_MAIN})
      */
     public DaemonLauncher(PaddockState state, List<String> javaArgs, PrintStream progress, Path workingDir) {
+        this(state, javaArgs, progress, workingDir, List.of());
+    }
+
+    /** @param daemonArgs more DaemonMain arguments after {@code --state DIR} (PADDOCK_DAEMON_ARGS, e.g. --driver loopback) */
+    public DaemonLauncher(PaddockState state, List<String> javaArgs, PrintStream progress, Path workingDir,
+                          List<String> daemonArgs) {
+        this.daemonArgs = List.copyOf(daemonArgs);
         this.state = state;
         this.javaArgs = List.copyOf(javaArgs);
         this.progress = progress;
@@ -53,12 +61,12 @@ public final class DaemonLauncher {
      * workingDir: the checkout ($PADDOCK_HOME, set by ./paddock), where the loopback driver finds the guest agent
      * binary (guest/agent/target/paddock-agent) unless PADDOCK_AGENT_BINARY names it.
      */
-    public static DaemonLauncher forThisJar(PaddockState state, PrintStream progress, Path workingDir) {
+    public static DaemonLauncher forThisJar(PaddockState state, PrintStream progress, Path workingDir, List<String> daemonArgs) {
         // Absolute entries: the daemon runs in the state directory, where a relative class path means nothing.
         String classpath = java.util.Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .map(e -> Path.of(e).toAbsolutePath().toString())
                 .collect(java.util.stream.Collectors.joining(File.pathSeparator));
-        return new DaemonLauncher(state, List.of("-cp", classpath, DAEMON_MAIN), progress, workingDir);
+        return new DaemonLauncher(state, List.of("-cp", classpath, DAEMON_MAIN), progress, workingDir, daemonArgs);
     }
 
     /** The full command line of the daemon process. */
@@ -73,6 +81,7 @@ public final class DaemonLauncher {
         argv.addAll(javaArgs);
         argv.add("--state");
         argv.add(state.dir().toString());
+        argv.addAll(daemonArgs);
         return argv;
     }
 

@@ -62,9 +62,10 @@ class DaemonLauncherTest {
 
     @Test
     void theDaemonArgvIsThisJavaWithTheStateDir() {
-        DaemonLauncher real = DaemonLauncher.forThisJar(new PaddockState(state), System.err, state);
+        DaemonLauncher real = DaemonLauncher.forThisJar(new PaddockState(state), System.err, state, List.of("--driver", "loopback"));
         List<String> argv = real.argv();
         assertThat(argv).contains(DaemonLauncher.DAEMON_MAIN, "--state", state.toString());
+        assertThat(argv).endsWith("--state", state.toString(), "--driver", "loopback");
         assertThat(argv.get(argv.indexOf("-cp") + 1).split(java.io.File.pathSeparator))
                 .allSatisfy(e -> assertThat(Path.of(e)).isAbsolute());
     }
