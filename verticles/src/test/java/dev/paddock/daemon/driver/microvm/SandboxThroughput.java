@@ -20,7 +20,7 @@ import java.nio.file.Path;
  *       what it reads (host → guest) and a source that writes N zero bytes (guest → host). The guest side is a
  *       few lines of Perl (perl-base is in every Debian root), started through exec;</li>
  *   <li><b>docker socket</b>: {@code docker save} and {@code docker load} of an image of more than 200 MB
- *       (two layers of /dev/urandom, built in the sandbox) through {@code docker.sock}.</li>
+ *       (two layers of /dev/urandom written by busybox dd, built in the sandbox) through {@code docker.sock}.</li>
  * </ul>
  * Each figure is printed as a {@code FIGURE} line; the byte counts are checked, so a short transfer fails.
  */
@@ -137,8 +137,8 @@ final class SandboxThroughput {
         Path context = Files.createDirectories(it.state.resolve("ctx-big"));
         Files.writeString(context.resolve("Dockerfile"), """
                 FROM %s
-                RUN head -c %dM /dev/urandom > /layer1
-                RUN head -c %dM /dev/urandom > /layer2
+                RUN dd if=/dev/urandom of=/layer1 bs=1048576 count=%d
+                RUN dd if=/dev/urandom of=/layer2 bs=1048576 count=%d
                 """.formatted(DockerInSandboxIT.IMAGE, LAYER_MIB, LAYER_MIB));
         long t0 = System.nanoTime();
         DockerCli.Result build = docker.run(900, "build", "-t", "paddock-it/big:1", context.toString());
