@@ -177,22 +177,28 @@ public final class EmulatedDaemon {
                 .collect(Collectors.joining(File.pathSeparator));
         Path inner = innerState();
         Path image = state.dir().resolve("images").resolve("current");
+        // --driver microvm: the helper VM's nested KVM always boots guests, even when a loaded host makes L1's own
+        // accelerator probe time out as "emulated". The script waits for the daemon's "listening on" line (in the
+        // part of the log this start wrote) or its death, then copies the token.
         return String.join("\n",
                 "set -e",
                 "inner=" + q(inner.toString()),
                 "mkdir -p \"$inner\" && chmod 700 \"$inner\"",
                 "rm -f \"$inner/daemon.token\"",
+                "touch \"$inner/daemon.log\"",
+                "start=$(stat -c %s \"$inner/daemon.log\")",
                 "setsid " + q(javaBin) + " -cp " + q(classpath) + " " + DaemonLauncher.DAEMON_MAIN
-                        + " --state \"$inner\" --tcp 0.0.0.0:" + port + " --image " + q(image.toString())
+                        + " --state \"$inner\" --tcp 0.0.0.0:" + port + " --driver microvm --boot-timeout 300 --image " + q(image.toString())
                         + " </dev/null >>\"$inner/daemon.log\" 2>&1 &",
                 "pid=$!",
                 "i=0",
-                "while [ ! -s \"$inner/daemon.token\" ]; do",
+                "until tail -c +$((start + 1)) \"$inner/daemon.log\" | grep -q 'listening on'; do",
                 "  kill -0 \"$pid\" 2>/dev/null || { echo \"paddock: the daemon exited; its log ends with:\" >&2;"
                         + " tail -n 20 \"$inner/daemon.log\" >&2; exit 1; }",
-                "  i=$((i + 1)); [ \"$i\" -lt 1200 ] || { echo 'paddock: no daemon token after 5 minutes' >&2; exit 1; }",
+                "  i=$((i + 1)); [ \"$i\" -lt 1200 ] || { echo 'paddock: the daemon did not listen within 5 minutes' >&2; exit 1; }",
                 "  sleep 0.25",
                 "done",
+                "[ -s \"$inner/daemon.token\" ] || { echo 'paddock: the daemon listens but wrote no token' >&2; exit 1; }",
                 "umask 077",
                 "cp \"$inner/daemon.token\" " + q(tokenCopy() + ".tmp"),
                 "mv " + q(tokenCopy() + ".tmp") + " " + q(tokenCopy().toString()));

@@ -95,7 +95,14 @@ public final class HelperVm {
                 if (agent(r.get()).ping(Duration.ofSeconds(10))) return r.get();
                 throw agentNotAnswering(r.get());
             }
-            return boot();
+            try {
+                return boot();
+            } catch (QemuVanished e) {
+                // QEMU 7.2 has been seen to segfault at start (once in a CI run; the next start was fine): one more
+                // try, said out loud. Any other boot failure is reported at once.
+                progress.println("paddock rig: " + e.getMessage() + "; starting it once more");
+                return boot();
+            }
         } catch (IOException e) {
             throw new RigException("cannot lock " + paths.lock() + ": " + e.getMessage(), e);
         }
@@ -175,12 +182,34 @@ public final class HelperVm {
         return r;
     }
 
+    /** QEMU exited before L1 printed anything: a crash of QEMU itself, not of the helper VM's boot. */
+    static final class QemuVanished extends RigException {
+        private static final long serialVersionUID = 1L;
+
+        QemuVanished(String message) {
+            super(message);
+        }
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private void waitForAgent(Running r, long t0) {
         long timeoutS = Optional.ofNullable(envLong("PADDOCK_RIG_BOOT_TIMEOUT")).orElse(180L);
         long deadline = t0 + timeoutS * 1_000_000_000L;
         RigAgentClient agent = agent(r);
         while (true) {
             if (!isQemu(r.pid())) {
+                if (sizeOf(paths.consoleLog()) == 0) {
+                    throw new QemuVanished("the helper VM failed to boot: QEMU (pid " + r.pid() + ") exited before L1"
+                            + " printed anything (QEMU itself crashed: see " + paths.qemuLog() + " and the host's kernel"
+                            + " log, e.g. 'segfault ... in qemu-system-x86_64')");
+                }
                 throw new RigException("the helper VM failed to boot: QEMU (pid " + r.pid() + ") exited. "
                         + "Console log " + paths.consoleLog() + " ends with:\n" + ConsoleLog.tail(paths.consoleLog(), 25));
             }

@@ -112,6 +112,12 @@ public final class MicroVmDriver implements SandboxDriver {
                 })
                 .compose(health -> {
                     listener.progress("agent-healthy", "uptime " + health.uptime().toMillis() + " ms");
+                    return GuestWorkspaces.mount(sandbox.agent(), request.spec().workspaces());
+                })
+                .compose(v -> {
+                    if (!request.spec().workspaces().isEmpty()) {
+                        listener.progress("workspaces", request.spec().workspaces().size() + " mounted (virtio-fs)");
+                    }
                     return openSockets(request, sandbox, muxer);
                 })
                 .compose(v -> publishPorts(request, sandbox, listener))
@@ -122,7 +128,7 @@ public final class MicroVmDriver implements SandboxDriver {
     private MicroVm build(BootRequest request, SandboxImage image, Path stateDisk, long cid, SerialConsole console,
                           VsockMuxer muxer) {
         SandboxSpec spec = request.spec();
-        return VmBuilder.create()
+        VmBuilder builder = VmBuilder.create()
                 .name(request.sandboxId().replaceAll("[^A-Za-z0-9_-]", "-"))
                 .memoryMiB(spec.memoryMib())
                 .vcpus(spec.cpus())
@@ -134,8 +140,9 @@ public final class MicroVmDriver implements SandboxDriver {
                 .attachBlock(new BlockDeviceConfig(image.rootfs(), true, "paddock-root"))
                 .attachBlock(new BlockDeviceConfig(stateDisk, false, "paddock-state"))
                 .attachRng()
-                .attachVsock(VsockDeviceConfig.withCid(cid), muxer)
-                .build();
+                .attachVsock(VsockDeviceConfig.withCid(cid), muxer);
+        GuestWorkspaces.devices(spec.workspaces()).forEach(builder::attachFs);
+        return builder.build();
     }
 
     /** The sandbox's name when it is a valid hostname (RFC 1123 label), its id otherwise. */

@@ -1,0 +1,74 @@
+package dev.paddock.daemon.driver.microvm;
+
+import dev.paddock.daemon.sandbox.Workspace;
+import dev.paddock.runtime.virtio.fs.FsDeviceConfig;
+import dev.paddock.vsock.agent.AgentClient;
+import dev.paddock.vsock.agent.ExecProcess;
+import dev.paddock.vsock.agent.ExecRequest;
+import dev.paddock.vsock.agent.ExitStatus;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A sandbox's workspaces in its microVM: one virtio-fs device per workspace (tag {@code ws<N>}, served by runtime's
+ * confined FUSE server, read-only where the spec says so), and once the agent answers, a mount of each tag at the
+ * workspace's own absolute path in the guest (docs/devices/virtio-fs.md, docs/sandbox-driver.md). The host enforces
+ * the read-only scope and the confinement; the guest's mount only decides where the share shows.
+ */
+final class GuestWorkspaces {
+    private static final int MAX_OUTPUT = 4096;
+    /** Mounts share $2 at path $1; the mount point is created in the guest's writable root (the overlay). */
+    private static final String MOUNT = "mkdir -p \"$1\" && mount -t virtiofs \"$2\" \"$1\"";
+
+    private GuestWorkspaces() {
+    }
+
+    static String tag(int index) {
+        return "ws" + index;
+    }
+
+    /** The virtio-fs devices, in the order of the spec's workspaces. */
+    static List<FsDeviceConfig> devices(List<Workspace> workspaces) {
+        List<FsDeviceConfig> devices = new ArrayList<>();
+        for (int i = 0; i < workspaces.size(); i++) {
+            Workspace w = workspaces.get(i);
+            devices.add(FsDeviceConfig.of(tag(i), Path.of(w.path()), w.readOnly()));
+        }
+        return devices;
+    }
+
+    /** Mounts every workspace at its path in the guest, one after the other; fails with what the guest said. */
+    static Future<Void> mount(AgentClient agent, List<Workspace> workspaces) {
+        Future<Void> chain = Future.succeededFuture();
+        for (int i = 0; i < workspaces.size(); i++) {
+            String path = workspaces.get(i).path();
+            String tag = tag(i);
+            chain = chain.compose(v -> agent.exec(ExecRequest.of("/bin/sh", "-c", MOUNT, "sh", path, tag))
+                    .compose(p -> awaitSuccess(p, path, tag)));
+        }
+        return chain;
+    }
+
+    private static Future<Void> awaitSuccess(ExecProcess p, String path, String tag) {
+        Buffer output = Buffer.buffer();
+        p.stdout().handler(b -> keep(output, b));
+        p.stderr().handler(b -> keep(output, b));
+        return p.closeStdin().compose(v -> p.exitStatus()).compose(status -> {
+            if (status instanceof ExitStatus.Exited e && e.code() == 0) {
+                return Future.succeededFuture();
+            }
+            return Future.failedFuture(new IllegalStateException("mounting the workspace " + path + " (virtio-fs tag "
+                    + tag + ") in the guest failed (" + status + "): " + output.toString().strip()
+                    + "; the image's initramfs must load the fuse and virtiofs modules (guest/image/modules)"));
+        });
+    }
+
+    private static void keep(Buffer output, Buffer b) {
+        if (output.length() < MAX_OUTPUT) {
+            output.appendBuffer(b.length() > MAX_OUTPUT - output.length() ? b.getBuffer(0, MAX_OUTPUT - output.length()) : b);
+        }
+    }
+}
