@@ -33,9 +33,7 @@ final class ConsoleRun {
         long start = System.nanoTime();
         Process process = builder.start();
         process.getOutputStream().close();
-        long markerAt = -1;
-        List<String> childTimings = new ArrayList<>();
-        StringBuilder tail = new StringBuilder();
+        ConsoleLines lines = new ConsoleLines(report);
         Thread watchdog = new Thread(() -> {
             try {
                 if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
@@ -55,19 +53,8 @@ final class ConsoleRun {
                     line.write(b);
                     continue;
                 }
-                long now = System.nanoTime();
-                String text = line.toString(StandardCharsets.UTF_8).replace("\r", "");
+                lines.accept(line.toString(StandardCharsets.UTF_8).replace("\r", ""), System.nanoTime());
                 line.reset();
-                if (report.accept(text) && markerAt < 0) {
-                    markerAt = now;
-                }
-                if (text.startsWith(CHILD_TIMING)) {
-                    childTimings.add(text.substring(CHILD_TIMING.length()).strip());
-                }
-                tail.append(text).append('\n');
-                if (tail.length() > 8192) {
-                    tail.delete(0, tail.length() - 4096);
-                }
             }
         }
         int exit = process.waitFor();
@@ -78,8 +65,8 @@ final class ConsoleRun {
             problems.add("exit status " + exit + (exitAt - start >= TimeUnit.SECONDS.toNanos(timeoutSeconds)
                     ? " (killed after the " + timeoutSeconds + " s timeout)" : ""));
         }
-        return new Result(markerAt < 0 ? -1 : markerAt - start, exitAt - start, exit, report.markerUptime(),
-                childTimings, problems, tail.toString());
+        return new Result(lines.markerAt < 0 ? -1 : lines.markerAt - start, exitAt - start, exit, report.markerUptime(),
+                lines.childTimings, problems, lines.tail.toString());
     }
     /**
      * One boot through a running {@link PaddockBootServer}: the clock starts immediately before the request line is
@@ -99,10 +86,8 @@ final class ConsoleRun {
         watchdog.setDaemon(true);
         watchdog.start();
         server.send(request);
-        long markerAt = -1;
+        ConsoleLines lines = new ConsoleLines(report);
         int exit = 1;
-        List<String> childTimings = new ArrayList<>();
-        StringBuilder tail = new StringBuilder();
         String text;
         boolean done = false;
         while ((text = server.readLine()) != null) {
@@ -112,16 +97,7 @@ final class ConsoleRun {
                 done = true;
                 break;
             }
-            if (report.accept(text) && markerAt < 0) {
-                markerAt = now;
-            }
-            if (text.startsWith(CHILD_TIMING)) {
-                childTimings.add(text.substring(CHILD_TIMING.length()).strip());
-            }
-            tail.append(text).append('\n');
-            if (tail.length() > 8192) {
-                tail.delete(0, tail.length() - 4096);
-            }
+            lines.accept(text, now);
         }
         long exitAt = System.nanoTime();
         watchdog.interrupt();
@@ -131,8 +107,8 @@ final class ConsoleRun {
         } else if (exit != 0) {
             problems.add("the VM did not end with the guest's own power-off");
         }
-        return new Result(markerAt < 0 ? -1 : markerAt - start, exitAt - start, exit, report.markerUptime(),
-                childTimings, problems, tail.toString());
+        return new Result(lines.markerAt < 0 ? -1 : lines.markerAt - start, exitAt - start, exit, report.markerUptime(),
+                lines.childTimings, problems, lines.tail.toString());
     }
 
     /** A running {@link PaddockBootServer} process: requests on its stdin, lines from its stdout. */
@@ -170,6 +146,31 @@ final class ConsoleRun {
             in.close();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+            }
+        }
+    }
+
+    /** What a run keeps of the console lines: when the marker came, the child's timings, and a bounded tail. */
+    private static final class ConsoleLines {
+        private final GuestReport report;
+        private final List<String> childTimings = new ArrayList<>();
+        private final StringBuilder tail = new StringBuilder();
+        private long markerAt = -1;
+
+        ConsoleLines(GuestReport report) {
+            this.report = report;
+        }
+
+        void accept(String text, long now) {
+            if (report.accept(text) && markerAt < 0) {
+                markerAt = now;
+            }
+            if (text.startsWith(CHILD_TIMING)) {
+                childTimings.add(text.substring(CHILD_TIMING.length()).strip());
+            }
+            tail.append(text).append('\n');
+            if (tail.length() > 8192) {
+                tail.delete(0, tail.length() - 4096);
             }
         }
     }

@@ -10,6 +10,15 @@ sealed interface VmmUnderTest {
 
     List<String> command(TestImage image, KernelEntry entry, int memoryMiB, int cpus);
 
+    /** {@code java <options> -cp <class path> <main>}, as a list the caller appends the main's arguments to. */
+    private static List<String> java(String javaBinary, List<String> jvmOptions, String classPath, Class<?> main) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary);
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath, main.getName()));
+        return cmd;
+    }
+
     /**
      * QEMU's microvm machine, as RIG.md measured it: virtio-mmio devices described in its ACPI DSDT, no option
      * ROMs, COM1 on stdio, no RTC. Given the ELF vmlinux, QEMU boots it through its PVH note.
@@ -44,10 +53,8 @@ sealed interface VmmUnderTest {
 
         @Override
         public List<String> command(TestImage image, KernelEntry entry, int memoryMiB, int cpus) {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(javaBinary);
-            cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", classPath, PaddockBootOnce.class.getName(),
+            List<String> cmd = java(javaBinary, jvmOptions, classPath, PaddockBootOnce.class);
+            cmd.addAll(List.of(
                     "--kernel", image.kernel(entry).toString(), "--initrd", image.initramfs().toString(),
                     "--disk", image.disk() + ":ro", "--cmdline", image.cmdline(),
                     "--memory-mib", Integer.toString(memoryMiB), "--cpus", Integer.toString(cpus)));
@@ -66,10 +73,8 @@ sealed interface VmmUnderTest {
 
         @Override
         public List<String> command(TestImage image, KernelEntry entry, int memoryMiB, int cpus) {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(javaBinary);
-            cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", classPath, PaddockBootServer.class.getName(),
+            List<String> cmd = java(javaBinary, jvmOptions, classPath, PaddockBootServer.class);
+            cmd.addAll(List.of(
                     "--initrd", image.initramfs().toString(), "--disk", image.disk() + ":ro", "--cmdline", image.cmdline(),
                     "--memory-mib", Integer.toString(memoryMiB), "--cpus", Integer.toString(cpus)));
             return cmd;
