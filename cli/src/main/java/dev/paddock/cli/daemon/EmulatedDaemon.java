@@ -105,13 +105,16 @@ public final class EmulatedDaemon {
             DaemonEndpoint.Tcp endpoint = current().orElseThrow(() -> new DaemonUnreachableException(
                     "the daemon inside the helper VM wrote no token to " + tokenCopy(), null));
             long deadline = t0 + START_TIMEOUT.toNanos();
-            while (!answers(endpoint)) {
-                if (System.nanoTime() > deadline) {
-                    throw new DaemonUnreachableException("the daemon inside the helper VM did not answer on "
-                            + endpoint.describe() + " within " + START_TIMEOUT.toMinutes() + " min; its log: paddock rig"
-                            + " exec -- tail -n 30 " + innerState().resolve("daemon.log"), null);
+            // One client (one Vert.x instance) for all the probes, not one per probe.
+            try (DaemonClient client = DaemonClient.open(endpoint)) {
+                while (!answers(client)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new DaemonUnreachableException("the daemon inside the helper VM did not answer on "
+                                + endpoint.describe() + " within " + START_TIMEOUT.toMinutes() + " min; its log: paddock"
+                                + " rig exec -- tail -n 30 " + innerState().resolve("daemon.log"), null);
+                    }
+                    Thread.sleep(250);
                 }
-                Thread.sleep(250);
             }
             progress.printf("paddock: daemon ready inside the helper VM in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return endpoint;
@@ -210,6 +213,12 @@ public final class EmulatedDaemon {
 
     private static boolean answers(DaemonEndpoint.Tcp endpoint) {
         try (DaemonClient client = DaemonClient.open(endpoint)) {
+            return answers(client);
+        }
+    }
+
+    private static boolean answers(DaemonClient client) {
+        try {
             return client.answers("/v1/info");
         } catch (RuntimeException e) {
             return false;
