@@ -92,14 +92,66 @@ public final class Chromium implements AutoCloseable {
         return java.net.URI.create(browserWs).getPort();
     }
 
+    /**
+     * Stops the browser and every process it started (renderers, the network service, the zygote keep writing into
+     * the profile after the main process is gone), then removes the profile. A file that vanishes while the profile
+     * is walked is not an error; the walk is retried until the directory is gone.
+     */
     @Override
     public void close() throws IOException, InterruptedException {
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
         process.destroy();
+        tree.forEach(ProcessHandle::destroy);
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        try (var files = Files.walk(profile)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (ProcessHandle h : tree) {
+            while (h.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            h.destroyForcibly();
         }
+        IOException last = null;
+        for (int attempt = 0; attempt < 5 && Files.exists(profile); attempt++) {
+            try {
+                deleteTree(profile);
+                last = null;
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        }
+        if (last != null && Files.exists(profile)) {
+            throw last;
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
+                    throws IOException {
+                Files.deleteIfExists(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof java.nio.file.NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+                Files.deleteIfExists(dir);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
     }
 }
