@@ -161,15 +161,19 @@ class WebPageIT {
                     .setHost("127.0.0.1").setPort(daemon.tcpPort()).addHeader("Authorization", "Bearer " + daemon.token())
                     .setURI("/v1/sandboxes/" + id + "/tty?argv=sh&argv=-c&argv="
                             + java.net.URLEncoder.encode(script, java.nio.charset.StandardCharsets.UTF_8) + "&rows=20&cols=70");
-            io.vertx.core.http.WebSocket ws = vertx.createWebSocketClient().connect(o).await(30, TimeUnit.SECONDS);
             io.vertx.core.buffer.Buffer out = io.vertx.core.buffer.Buffer.buffer();
             java.util.concurrent.CompletableFuture<JsonObject> exit = new java.util.concurrent.CompletableFuture<>();
-            ws.binaryMessageHandler(b -> {
-                synchronized (out) {
-                    out.appendBuffer(b);
-                }
-            });
-            ws.textMessageHandler(t -> exit.complete(new JsonObject(t)));
+            // The handlers go on inside the connect future's callback, on the event loop, before it delivers any
+            // frame: set after await() on this thread, the script's first bytes could arrive with no handler.
+            io.vertx.core.http.WebSocket ws = vertx.createWebSocketClient().connect(o).map(w -> {
+                w.binaryMessageHandler(b -> {
+                    synchronized (out) {
+                        out.appendBuffer(b);
+                    }
+                });
+                w.textMessageHandler(t -> exit.complete(new JsonObject(t)));
+                return w;
+            }).await(30, TimeUnit.SECONDS);
             Cdp.await("the raw bytes from the pty", Duration.ofSeconds(20), () -> {
                 synchronized (out) {
                     return out.toString(java.nio.charset.StandardCharsets.ISO_8859_1).contains("A\0\377\200\033Z");
