@@ -17,6 +17,12 @@ public final class Addresses {
     public static final String SANDBOX_REMOVE = "paddock.sandboxes.remove";
     public static final String SANDBOX_LIST = "paddock.sandboxes.list";
     public static final String SANDBOX_GET = "paddock.sandboxes.get";
+    /** A sandbox's port publications, live or not (PortMessages). */
+    public static final String SANDBOX_PORTS = "paddock.sandboxes.ports";
+    /** Publishes a port of a running sandbox and records it. */
+    public static final String SANDBOX_PORT_ADD = "paddock.sandboxes.ports.add";
+    /** Unpublishes a port of a running sandbox (by host port) and drops it from the record. */
+    public static final String SANDBOX_PORT_REMOVE = "paddock.sandboxes.ports.remove";
     /** Local only: the reply holds the live agent connection. */
     public static final String SANDBOX_AGENT = "paddock.sandboxes.agent";
 
@@ -42,9 +48,6 @@ public final class Addresses {
     public static final String EGRESS_ATTACH = "paddock.egress.attach";
     /** End a sandbox's egress filters (its VM is gone). */
     public static final String EGRESS_DETACH = "paddock.egress.detach";
-
-    // Proxies (request/reply to the proxy verticle).
-    public static final String PORTS_GET = "paddock.proxies.ports";
 
     /** Every sandbox event of every sandbox (published). */
     public static final String EVENTS = "paddock.events";

@@ -12,7 +12,6 @@ import dev.paddock.daemon.egress.EgressVerticle;
 import dev.paddock.daemon.events.SandboxEventsVerticle;
 import dev.paddock.daemon.lifecycle.LifecycleVerticle;
 import dev.paddock.daemon.metrics.DaemonMetrics;
-import dev.paddock.daemon.proxy.ProxyVerticle;
 import dev.paddock.daemon.sandbox.SandboxStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,7 +35,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * One running daemon: its verticles deployed on a Vert.x instance, in dependency order (egress, events, proxies,
+ * One running daemon: its verticles deployed on a Vert.x instance, in dependency order (egress, events,
  * lifecycle, API), and its files in the state directory (socket, pid file, token).
  */
 public final class Daemon {
@@ -162,7 +161,6 @@ public final class Daemon {
                 info, slow);
         return deployOne(new EgressVerticle(config.stateDir(), store, metrics))
                 .compose(v -> deployOne(new SandboxEventsVerticle(store)))
-                .compose(v -> deployOne(new ProxyVerticle()))
                 .compose(v -> deployOne(new LifecycleVerticle(store, driver, metrics, config.bootTimeout())))
                 .compose(v -> deployOne(api))
                 .compose(v -> {

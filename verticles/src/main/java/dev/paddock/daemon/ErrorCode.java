@@ -17,7 +17,9 @@ public enum ErrorCode {
     NAME_TAKEN(409),
     EXEC_FAILED(422),
     BOOT_FAILED(500),
-    INTERNAL(500);
+    INTERNAL(500),
+    /** A host port cannot be bound, or the guest port is already published (at the end: failure codes stay put). */
+    PORT_TAKEN(409);
 
     /** Event-bus failure codes start here, clear of Vert.x's own small negative/zero codes. */
     private static final int FAILURE_CODE_BASE = 4000;

@@ -27,7 +27,6 @@ final class CreateSandboxParser {
     private static final Set<String> FIELDS = Set.of("name", "image", "template", "cpus", "memoryMib", "diskGib",
             "workspaces", "env", "secrets", "policy", "ports", "labels", "start");
     private static final Set<String> WORKSPACE_FIELDS = Set.of("path", "mode");
-    private static final Set<String> PORT_FIELDS = Set.of("guestPort", "hostPort", "hostAddress");
 
     /** The parsed request; {@code policyJson} null when none was given. */
     record Parsed(SandboxSpec spec, String policyJson, boolean start) {
@@ -107,14 +106,7 @@ final class CreateSandboxParser {
             if (!(a.getValue(i) instanceof JsonObject p)) {
                 throw DaemonException.invalid(where, where + " must be an object {\"guestPort\": N}");
             }
-            JsonBodies.onlyFields(p, PORT_FIELDS, where);
-            if (p.getValue("guestPort") == null) {
-                throw DaemonException.invalid(where + ".guestPort", where + ".guestPort is missing");
-            }
-            int guest = JsonBodies.integer(p, "guestPort", where, 0, 1, 65535, "");
-            int host = JsonBodies.integer(p, "hostPort", where, 0, 0, 65535, "");
-            String address = JsonBodies.string(p, "hostAddress", where, "127.0.0.1");
-            out.add(new PortRequest(guest, host, address));
+            out.add(PortRequestParser.parse(p, where));
         }
         return out;
     }

@@ -6,8 +6,12 @@ import dev.paddock.daemon.ErrorCode;
 import dev.paddock.daemon.events.SandboxEventsVerticle;
 import dev.paddock.daemon.messages.EgressMessages.SecretCheck;
 import dev.paddock.daemon.messages.LifecycleRequests;
-import dev.paddock.daemon.messages.ProxyMessages.PortList;
-import dev.paddock.daemon.messages.ProxyMessages.PortsQuery;
+import dev.paddock.daemon.messages.PortMessages.PortAdd;
+import dev.paddock.daemon.messages.PortMessages.PortList;
+import dev.paddock.daemon.messages.PortMessages.PortRemove;
+import dev.paddock.daemon.messages.PortMessages.PortStatus;
+import dev.paddock.daemon.messages.PortMessages.PortsOf;
+import dev.paddock.daemon.sandbox.PortRequest;
 import dev.paddock.daemon.sandbox.Limits;
 import dev.paddock.daemon.sandbox.SandboxRecord;
 import dev.paddock.daemon.sandbox.SandboxStore;
@@ -22,7 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Sandboxes: create, list, inspect, start, stop, delete, logs, ports. */
+/** Sandboxes: create, list, inspect, start, stop, delete, logs, ports (listed, added, removed). */
 final class SandboxRoutes {
     private final Vertx vertx;
     private final Bus bus;
@@ -63,20 +67,56 @@ final class SandboxRoutes {
                     Api.boolParam(ctx, "wait", true), timeout)));
         });
         router.get("/v1/sandboxes/:sandbox/logs").handler(this::logs);
-        router.get("/v1/sandboxes/:sandbox/ports").handler(ctx -> get(ctx)
-                .compose(r -> bus.<PortList>request(Addresses.PORTS_GET, new PortsQuery(r)))
-                .onComplete(ar -> {
+        router.get("/v1/sandboxes/:sandbox/ports").handler(ctx -> bus.<PortList>request(Addresses.SANDBOX_PORTS,
+                new PortsOf(ref(ctx))).onComplete(ar -> {
                     if (ar.failed()) {
                         ApiErrors.send(ctx, ar.cause());
                         return;
                     }
                     JsonArray ports = new JsonArray();
-                    ar.result().ports().forEach(p -> ports.add(new JsonObject().put("guestPort", p.guestPort())
-                            .put("hostPort", p.hostPort()).put("hostAddress", p.hostAddress())
-                            .put("state", p.published() ? "published" : "not-published")
-                            .put("reason", p.reason())));
+                    ar.result().ports().forEach(p -> ports.add(portJson(p)));
                     Api.json(ctx, 200, new JsonObject().put("ports", ports));
                 }));
+        router.post("/v1/sandboxes/:sandbox/ports").handler(ctx -> {
+            PortRequest port;
+            try {
+                port = PortRequestParser.parseAdd(JsonBodies.object(ctx));
+            } catch (DaemonException e) {
+                ApiErrors.send(ctx.response(), e);
+                return;
+            }
+            bus.<PortStatus>request(Addresses.SANDBOX_PORT_ADD, new PortAdd(ref(ctx), port.guestPort(),
+                    port.hostPort(), port.hostAddress())).onComplete(ar -> {
+                        if (ar.failed()) {
+                            ApiErrors.send(ctx, ar.cause());
+                        } else {
+                            Api.json(ctx, 201, portJson(ar.result()));
+                        }
+                    });
+        });
+        router.delete("/v1/sandboxes/:sandbox/ports/:hostPort").handler(ctx -> {
+            int hostPort;
+            try {
+                hostPort = PortRequestParser.hostPort(ctx.pathParam("hostPort"));
+            } catch (DaemonException e) {
+                ApiErrors.send(ctx.response(), e);
+                return;
+            }
+            bus.<PortStatus>request(Addresses.SANDBOX_PORT_REMOVE, new PortRemove(ref(ctx), hostPort))
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            ApiErrors.send(ctx, ar.cause());
+                        } else {
+                            ctx.response().setStatusCode(204).end();
+                        }
+                    });
+        });
+    }
+
+    private static JsonObject portJson(PortStatus p) {
+        JsonObject o = new JsonObject().put("guestPort", p.guestPort()).put("hostPort", p.hostPort())
+                .put("hostAddress", p.hostAddress()).put("state", p.published() ? "published" : "not-published");
+        return p.reason() != null ? o.put("reason", p.reason()) : o;
     }
 
     Future<SandboxRecord> get(RoutingContext ctx) {

@@ -2,7 +2,7 @@ package dev.paddock.daemon.bus;
 
 import dev.paddock.daemon.messages.EgressMessages;
 import dev.paddock.daemon.messages.LifecycleRequests;
-import dev.paddock.daemon.messages.ProxyMessages;
+import dev.paddock.daemon.messages.PortMessages;
 import dev.paddock.daemon.messages.SandboxEvent;
 import dev.paddock.daemon.sandbox.SandboxRecord;
 import dev.paddock.netpolicy.audit.AuditEvent;
@@ -27,7 +27,8 @@ public final class Codecs {
             EgressMessages.PolicyView.class, SecretInfo.class, EgressMessages.SecretRef.class, EgressMessages.ListSecrets.class, EgressMessages.SecretList.class, EgressMessages.SecretCheck.class,
             EgressMessages.EgressDetach.class,
             EgressMessages.RecentQuery.class, EgressMessages.RecentDecisions.class,
-            ProxyMessages.PortsQuery.class, ProxyMessages.PortList.class,
+            PortMessages.PortsOf.class, PortMessages.PortAdd.class, PortMessages.PortRemove.class,
+            PortMessages.PortStatus.class, PortMessages.PortList.class, SandboxEvent.PortChanged.class,
             AuditEvent.class);
 
     public static void registerAll(EventBus bus) {

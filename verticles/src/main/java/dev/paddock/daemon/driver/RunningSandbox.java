@@ -22,6 +22,12 @@ public interface RunningSandbox {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The sandbox's published ports (issue 6): the spec's, published during boot, and those added and removed while
+     * it runs. The driver closes them all when the sandbox ends, before {@link #exit()} completes.
+     */
+    SandboxPorts ports();
+
     /** Ends the sandbox now (SIGKILL to the agent process, or the VM torn down); {@link #exit()} then completes. */
     Future<Void> kill();
 }

@@ -64,6 +64,9 @@ public final class SandboxEventsVerticle extends VerticleBase {
             } else if (e instanceof SandboxEvent.BootProgress p) {
                 append(p.sandbox(), AGENT_LOG, p.time() + " boot " + p.step() + (p.detail() != null ? ": "
                         + p.detail() : ""));
+            } else if (e instanceof SandboxEvent.PortChanged p) {
+                append(p.sandbox(), AGENT_LOG, p.time() + " port " + p.action() + ": guest " + p.guestPort() + " on "
+                        + p.hostAddress() + ":" + p.hostPort());
             }
         });
         return Future.succeededFuture();

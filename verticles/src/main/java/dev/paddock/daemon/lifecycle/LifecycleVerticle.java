@@ -19,8 +19,15 @@ import dev.paddock.daemon.messages.LifecycleRequests.Remove;
 import dev.paddock.daemon.messages.LifecycleRequests.SandboxList;
 import dev.paddock.daemon.messages.LifecycleRequests.Start;
 import dev.paddock.daemon.messages.LifecycleRequests.Stop;
+import dev.paddock.daemon.messages.PortMessages.PortAdd;
+import dev.paddock.daemon.messages.PortMessages.PortList;
+import dev.paddock.daemon.messages.PortMessages.PortRemove;
+import dev.paddock.daemon.messages.PortMessages.PortStatus;
+import dev.paddock.daemon.messages.PortMessages.PortsOf;
 import dev.paddock.daemon.messages.SandboxEvent;
 import dev.paddock.daemon.metrics.DaemonMetrics;
+import dev.paddock.daemon.sandbox.Limits;
+import dev.paddock.daemon.sandbox.PortRequest;
 import dev.paddock.daemon.sandbox.SandboxRecord;
 import dev.paddock.daemon.sandbox.SandboxSpec;
 import dev.paddock.daemon.sandbox.SandboxState;
@@ -39,6 +46,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
@@ -78,6 +86,9 @@ public final class LifecycleVerticle extends VerticleBase {
             handle(bus, Addresses.SANDBOX_GET, (Ref r) -> Future.succeededFuture(find(r.ref()).record));
             handle(bus, Addresses.SANDBOX_LIST, (ListAll l) -> Future.succeededFuture(list()));
             handle(bus, Addresses.SANDBOX_AGENT, this::agent);
+            handle(bus, Addresses.SANDBOX_PORTS, this::ports);
+            handle(bus, Addresses.SANDBOX_PORT_ADD, this::addPort);
+            handle(bus, Addresses.SANDBOX_PORT_REMOVE, this::removePort);
         });
     }
 
@@ -216,6 +227,87 @@ public final class LifecycleVerticle extends VerticleBase {
                     : "; start it first (POST /v1/sandboxes/" + sb.record.name() + "/start, paddock start)"));
         }
         return Future.succeededFuture(new AgentHandle(sb.record, sb.running.agent()));
+    }
+
+    // ---- ports (issue 6)
+
+    /** Live publications of a ready sandbox; otherwise the recorded requests, none published, and why. */
+    private Future<PortList> ports(PortsOf p) {
+        LiveSandbox sb = find(p.ref());
+        List<PortRequest> requested = sb.record.spec().ports();
+        if (sb.record.state() == SandboxState.READY && sb.running != null) {
+            return Future.succeededFuture(new PortList(sb.running.ports().status(requested)));
+        }
+        String why = "the sandbox is " + sb.record.state().json() + "; its ports are published while it runs";
+        return Future.succeededFuture(new PortList(requested.stream()
+                .map(r -> new PortStatus(r.guestPort(), r.hostPort(), r.hostAddress(), false, why)).toList()));
+    }
+
+    /**
+     * Publishes a port of a ready sandbox, then records the request in its spec (replacing any request for the same
+     * guest port) so that the next boot publishes it again, as it does the ports given at create. The request is
+     * recorded as asked: host port 0 picks a free port again at every boot.
+     */
+    private Future<PortStatus> addPort(PortAdd a) {
+        LiveSandbox sb = find(a.ref());
+        RunningSandbox running = requireRunning(sb, "publish a port");
+        boolean replaces = sb.record.spec().ports().stream().anyMatch(p -> p.guestPort() == a.guestPort());
+        if (!replaces && sb.record.spec().ports().size() >= Limits.MAX_PORTS) {
+            throw new DaemonException(ErrorCode.ILLEGAL_STATE, "sandbox " + sb.id() + " (" + sb.record.name()
+                    + ") already has " + Limits.MAX_PORTS + " port requests, the most a sandbox may have; remove one"
+                    + " first (DELETE /v1/sandboxes/" + sb.record.name() + "/ports/{hostPort})");
+        }
+        return running.ports().add(a.guestPort(), a.hostPort()).compose(pub -> onContext(() -> {
+            if (sb.running != running) {
+                throw new DaemonException(ErrorCode.ILLEGAL_STATE, "sandbox " + sb.id() + " ended while guest port "
+                        + a.guestPort() + " was being published; start it again");
+            }
+            String now = now();
+            sb.record = sb.record.withSpec(sb.record.spec().withPort(new PortRequest(a.guestPort(), a.hostPort(),
+                    a.hostAddress())), now);
+            publish(new SandboxEvent.PortChanged(now, sb.id(), "published", pub.guestPort(), pub.hostAddress(),
+                    pub.hostPort()));
+            return persist(sb.record).map(new PortStatus(pub.guestPort(), pub.hostPort(), pub.hostAddress(), true,
+                    null));
+        }));
+    }
+
+    /** Unpublishes the port on a host port of a ready sandbox and drops its guest port from the record. */
+    private Future<PortStatus> removePort(PortRemove r) {
+        LiveSandbox sb = find(r.ref());
+        RunningSandbox running = requireRunning(sb, "remove a published port");
+        return running.ports().remove(r.hostPort()).compose(pub -> onContext(() -> {
+            String now = now();
+            sb.record = sb.record.withSpec(sb.record.spec().withoutPort(pub.guestPort()), now);
+            publish(new SandboxEvent.PortChanged(now, sb.id(), "unpublished", pub.guestPort(), pub.hostAddress(),
+                    pub.hostPort()));
+            return persist(sb.record).map(new PortStatus(pub.guestPort(), pub.hostPort(), pub.hostAddress(), false,
+                    "removed on request"));
+        }));
+    }
+
+    private RunningSandbox requireRunning(LiveSandbox sb, String what) {
+        if (sb.record.state() != SandboxState.READY || sb.running == null) {
+            throw new DaemonException(ErrorCode.ILLEGAL_STATE, "cannot " + what + ": sandbox " + sb.id() + " ("
+                    + sb.record.name() + ") is " + sb.record.state().json() + ", not ready"
+                    + (sb.record.state().isLive() ? "; wait until it is ready"
+                    : "; start it first (POST /v1/sandboxes/" + sb.record.name() + "/start, paddock start "
+                    + sb.record.name() + ")"));
+        }
+        return sb.running;
+    }
+
+    /** Runs {@code work} on this verticle's context (a driver's futures may complete elsewhere). */
+    private <T> Future<T> onContext(Callable<Future<T>> work) {
+        Promise<T> result = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                work.call().onComplete(result);
+            } catch (Exception e) {
+                result.fail(e);
+            }
+        });
+        return result.future();
     }
 
     // ---- boot and stop

@@ -13,7 +13,7 @@ public sealed interface SandboxEvent {
 
     String sandbox();
 
-    /** The SSE event name: state, progress, console, exit or egress. */
+    /** The SSE event name: state, progress, console, exit, port or egress. */
     String type();
 
     /** The event as the API sends it (openapi.yaml, Event). */
@@ -76,6 +76,24 @@ public sealed interface SandboxEvent {
         @Override
         public JsonObject toJson() {
             return base(this).put("exit", exit).put("code", code).put("detail", detail);
+        }
+    }
+
+    /**
+     * A port of a running sandbox was published or unpublished on request ({@code action}: published or
+     * unpublished); {@code hostPort} is the bound one.
+     */
+    record PortChanged(String time, String sandbox, String action, int guestPort, String hostAddress, int hostPort)
+            implements SandboxEvent {
+        @Override
+        public String type() {
+            return "port";
+        }
+
+        @Override
+        public JsonObject toJson() {
+            return base(this).put("action", action).put("guestPort", guestPort).put("hostAddress", hostAddress)
+                    .put("hostPort", hostPort);
         }
     }
 

@@ -39,6 +39,11 @@ public record SandboxRecord(String id, SandboxSpec spec, SandboxState state, Str
         return new SandboxRecord(id, spec, to, reason, driver, createdAt, now, lastBootMillis);
     }
 
+    /** This record with another spec (its ports changed while it ran), updated at {@code now}. */
+    public SandboxRecord withSpec(SandboxSpec newSpec, String now) {
+        return new SandboxRecord(id, newSpec, state, stateReason, driver, createdAt, now, lastBootMillis);
+    }
+
     public SandboxRecord withLastBootMillis(long millis) {
         return new SandboxRecord(id, spec, state, stateReason, driver, createdAt, updatedAt, millis);
     }

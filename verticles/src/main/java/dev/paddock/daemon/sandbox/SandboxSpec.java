@@ -25,4 +25,21 @@ public record SandboxSpec(String name, String image, String template, int cpus, 
         return new SandboxSpec(newName, image, template, cpus, memoryMib, diskGib, workspaces, env, secrets, ports,
                 labels);
     }
+
+    /** The same spec with {@code port} in place of any request for the same guest port, at the end. */
+    public SandboxSpec withPort(PortRequest port) {
+        List<PortRequest> next = new java.util.ArrayList<>(withoutPort(port.guestPort()).ports());
+        next.add(port);
+        return withPorts(next);
+    }
+
+    /** The same spec without any request for {@code guestPort}. */
+    public SandboxSpec withoutPort(int guestPort) {
+        return withPorts(ports.stream().filter(p -> p.guestPort() != guestPort).toList());
+    }
+
+    private SandboxSpec withPorts(List<PortRequest> newPorts) {
+        return new SandboxSpec(name, image, template, cpus, memoryMib, diskGib, workspaces, env, secrets, newPorts,
+                labels);
+    }
 }

@@ -8,7 +8,6 @@ import dev.paddock.daemon.Daemon;
 import dev.paddock.daemon.DaemonConfig;
 import dev.paddock.netpolicy.audit.EventBusAuditSink;
 import dev.paddock.daemon.metrics.DaemonMetrics;
-import dev.paddock.daemon.proxy.ProxyVerticle;
 import dev.paddock.netpolicy.audit.AuditEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -258,15 +257,18 @@ class DaemonApiIT {
     @Test
     void logsPortsAndTheAgentLog() throws Exception {
         String id = create(new JsonObject().put("ports", new JsonArray()
-                .add(new JsonObject().put("guestPort", 8080).put("hostPort", 18080)))).getString("id");
+                .add(new JsonObject().put("guestPort", 8080))
+                .add(new JsonObject().put("guestPort", 8081).put("hostAddress", "0.0.0.0")))).getString("id");
         api.exec(id, "true");
         ApiClient.Response ports = api.get("/v1/sandboxes/" + id + "/ports");
         JsonObject p = ports.json().getJsonArray("ports").getJsonObject(0);
         assertThat(p.getInteger("guestPort")).isEqualTo(8080);
-        assertThat(p.getInteger("hostPort")).isEqualTo(18080);
+        assertThat(p.getInteger("hostPort")).as("a free port was picked").isPositive();
         assertThat(p.getString("hostAddress")).isEqualTo("127.0.0.1");
-        assertThat(p.getString("state")).isEqualTo("not-published");
-        assertThat(p.getString("reason")).isEqualTo(ProxyVerticle.NOT_PUBLISHED);
+        assertThat(p.getString("state")).isEqualTo("published");
+        JsonObject other = ports.json().getJsonArray("ports").getJsonObject(1);
+        assertThat(other.getString("state")).isEqualTo("not-published");
+        assertThat(other.getString("reason")).contains("host address 0.0.0.0 is not offered");
 
         ApiClient.Response console = api.get("/v1/sandboxes/" + id + "/logs");
         assertThat(console.status()).isEqualTo(200);

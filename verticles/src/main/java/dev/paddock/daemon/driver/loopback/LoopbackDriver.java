@@ -55,11 +55,11 @@ public final class LoopbackDriver implements SandboxDriver {
                     return connect(socket, process, deadline, request)
                             .compose(client -> {
                                 listener.progress("agent-connected", client.agent().software());
-                                return client.health().map(h -> {
+                                return client.health().compose(h -> {
                                     listener.progress("agent-healthy", "uptime " + h.uptime().toMillis() + " ms");
                                     sandbox.attach(client);
-                                    return (RunningSandbox) sandbox;
-                                });
+                                    return sandbox.ports().publishAtBoot(request.spec().ports(), listener);
+                                }).map(v -> (RunningSandbox) sandbox);
                             })
                             .recover(failure -> sandbox.kill().transform(ignored -> Future.failedFuture(failure)));
                 });

@@ -2,6 +2,7 @@ package dev.paddock.daemon.driver.loopback;
 
 import dev.paddock.daemon.driver.RunningSandbox;
 import dev.paddock.daemon.driver.SandboxExit;
+import dev.paddock.daemon.driver.SandboxPorts;
 import dev.paddock.vsock.agent.AgentClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,6 +21,7 @@ final class LoopbackSandbox implements RunningSandbox {
     private final Process process;
     private final Path socket;
     private final Promise<SandboxExit> exit = Promise.promise();
+    private final SandboxPorts ports;
     private volatile boolean killed;
     private volatile AgentClient agent;
 
@@ -28,11 +30,13 @@ final class LoopbackSandbox implements RunningSandbox {
         this.sandboxId = sandboxId;
         this.process = process;
         this.socket = socket;
+        this.ports = new SandboxPorts(vertx, sandboxId, this::agentFuture);
         process.onExit().whenComplete((p, err) -> vertx.executeBlocking(() -> {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(socket.resolveSibling(LoopbackDriver.PID_FILE));
             return null;
-        }, false).onComplete(ignored -> exit.tryComplete(classify(process.exitValue()))));
+        }, false).transform(ignored -> ports.closeAll())
+                .onComplete(ignored -> exit.tryComplete(classify(process.exitValue()))));
     }
 
     void attach(AgentClient client) {
@@ -45,6 +49,21 @@ final class LoopbackSandbox implements RunningSandbox {
             throw new IllegalStateException("sandbox " + sandboxId + " has no agent connection yet (still booting)");
         }
         return agent;
+    }
+
+    /**
+     * The agent runs on the host here, so a published port leads to the host's own {@code 127.0.0.1:<guestPort>}
+     * through the agent's stream open: the same path as in a VM, with no isolation (like everything loopback).
+     */
+    @Override
+    public SandboxPorts ports() {
+        return ports;
+    }
+
+    private Future<AgentClient> agentFuture() {
+        AgentClient a = agent;
+        return a != null ? Future.succeededFuture(a) : Future.failedFuture(new IllegalStateException("the agent of"
+                + " sandbox " + sandboxId + " is not connected yet; the sandbox is still booting"));
     }
 
     @Override

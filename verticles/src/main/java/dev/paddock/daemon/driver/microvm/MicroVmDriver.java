@@ -16,7 +16,6 @@ import dev.paddock.vsock.mux.VsockMuxer;
 import dev.paddock.vsock.docker.DockerSocketProxy;
 import dev.paddock.vsock.publish.PortPublisher;
 import dev.paddock.vsock.uds.ConnectSocket;
-import dev.paddock.daemon.sandbox.PortRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -42,7 +41,7 @@ import java.util.List;
  *   <li>the host sockets open in the sandbox directory: {@code vsock.sock} (Firecracker's {@code CONNECT
  *       <port>} convention, {@link ConnectSocket}) and {@code docker.sock} (the guest's private dockerd,
  *       {@link DockerSocketProxy}); the ports the sandbox's spec asks for are published on host loopback ports
- *       ({@link PortPublisher}).</li>
+ *       ({@link dev.paddock.daemon.driver.SandboxPorts}, over vsock-proxy's {@link PortPublisher}).</li>
  * </ol>
  * Stop is the lifecycle's orderly path (the agent's SHUTDOWN, after which the guest powers off and the VM ends);
  * kill tears the VM down. The VMM runs in the daemon's JVM, so a daemon killed with -9 takes its VMs with it:
@@ -120,7 +119,7 @@ public final class MicroVmDriver implements SandboxDriver {
                     }
                     return openSockets(request, sandbox, muxer);
                 })
-                .compose(v -> publishPorts(request, sandbox, listener))
+                .compose(v -> sandbox.ports().publishAtBoot(request.spec().ports(), listener))
                 .map(v -> (RunningSandbox) sandbox)
                 .recover(failure -> sandbox.kill().transform(ignored -> Future.failedFuture(failure))));
     }
@@ -207,29 +206,6 @@ public final class MicroVmDriver implements SandboxDriver {
                     sandbox.own(dockerPath, proxy::close);
                     return null;
                 });
-    }
-
-    /**
-     * The spec's ports, each on a host loopback port. A port that cannot be published (the host port is taken, or
-     * an address other than loopback was asked for) does not fail the boot: the sandbox runs, and the boot progress
-     * says which port is missing and why.
-     */
-    private Future<Void> publishPorts(BootRequest request, MicroVmSandbox sandbox, BootListener listener) {
-        PortPublisher publisher = sandbox.publisher();
-        List<Future<?>> all = new java.util.ArrayList<>();
-        for (PortRequest p : request.spec().ports()) {
-            if (!PortPublisher.LOOPBACK.equals(p.hostAddress())) {
-                listener.progress("port-not-published", "guest port " + p.guestPort() + ": host address "
-                        + p.hostAddress() + " is not offered; ports are published on " + PortPublisher.LOOPBACK
-                        + " only");
-                continue;
-            }
-            all.add(publisher.publish(p.guestPort(), p.hostPort())
-                    .onSuccess(pub -> listener.progress("port-published", "guest port " + pub.guestPort() + " on "
-                            + pub.hostAddress() + ":" + pub.hostPort()))
-                    .onFailure(e -> listener.progress("port-not-published", e.getMessage())));
-        }
-        return Future.join(all).otherwiseEmpty().mapEmpty();
     }
 
     private static void checkSocketPath(Path socket) throws IOException {

@@ -1,11 +1,11 @@
 package dev.paddock.daemon.driver.microvm;
 
 import dev.paddock.daemon.driver.RunningSandbox;
+import dev.paddock.daemon.driver.SandboxPorts;
 import dev.paddock.daemon.driver.SandboxExit;
 import dev.paddock.runtime.vmm.MicroVm;
 import dev.paddock.runtime.vmm.VmStop;
 import dev.paddock.vsock.agent.AgentClient;
-import dev.paddock.vsock.publish.PortPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -29,7 +29,7 @@ final class MicroVmSandbox implements RunningSandbox {
     private final Promise<SandboxExit> exit = Promise.promise();
     private final List<Supplier<Future<Void>>> closers = new CopyOnWriteArrayList<>();
     private final List<Path> socketFiles = new CopyOnWriteArrayList<>();
-    private final PortPublisher publisher;
+    private final SandboxPorts ports;
     private volatile AgentClient agent;
 
     MicroVmSandbox(Vertx vertx, String sandboxId, MicroVm vm, long guestCid, SerialConsole console,
@@ -39,8 +39,8 @@ final class MicroVmSandbox implements RunningSandbox {
         this.vm = vm;
         this.guestCid = guestCid;
         this.console = console;
-        this.publisher = new PortPublisher(vertx, sandboxId, this::agentFuture);
-        own(null, publisher::closeAll);
+        this.ports = new SandboxPorts(vertx, sandboxId, this::agentFuture);
+        own(null, ports::closeAll);
         // Completes on the VM's last thread once it has released everything (MicroVm's contract).
         vm.stopped().whenComplete((stop, error) -> vertx.runOnContext(v -> {
             releaseCid.run();
@@ -63,8 +63,9 @@ final class MicroVmSandbox implements RunningSandbox {
     }
 
     /** The sandbox's published ports (issue 6): guest TCP ports on host loopback ports, while the VM runs. */
-    PortPublisher publisher() {
-        return publisher;
+    @Override
+    public SandboxPorts ports() {
+        return ports;
     }
 
     long guestCid() {

@@ -1,12 +1,16 @@
 package dev.paddock.daemon.driver.microvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paddock.daemon.api.ApiClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -139,7 +143,7 @@ class DockerInSandboxIT {
         assertThat(client.out().strip()).isEqualTo("hello across pdnet");
 
         // A guest HTTP server (a container published on the guest's 8080) on the host's loopback port.
-        DockerCli.Result web = docker.run(300, "run", "-d", "--name", "web", "-p", "8080:80", IMAGE, "sh", "-c",
+        DockerCli.Result web = docker.run(300, "run", "-d", "--name", "web", "-p", "8080:80", "-p", "8081:80", IMAGE, "sh", "-c",
                 "mkdir -p /www && echo hello through a published port > /www/index.html && exec httpd -f -p 80 -h /www");
         assertThat(web.code()).as("published container: %s", web).isZero();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -164,6 +168,28 @@ class DockerInSandboxIT {
         String curled = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(curl.waitFor()).as("curl: %s", curled).isZero();
         assertThat(curled).isEqualTo("hello through a published port\n");
+
+        // Added while the VM runs: guest port 8081 (the same container, see -p above) on a free host port answers
+        // there; the guest port already published is refused; removed, the new host port refuses connections and
+        // the first publication is untouched.
+        ApiClient.Response twice = it.api.post("/v1/sandboxes/" + id + "/ports", new JsonObject().put("guestPort", 8080));
+        assertThat(twice.status()).as(twice.toString()).isEqualTo(409);
+        assertThat(twice.json().getString("code")).isEqualTo("PORT_TAKEN");
+        ApiClient.Response added = it.api.post("/v1/sandboxes/" + id + "/ports", new JsonObject().put("guestPort", 8081));
+        assertThat(added.status()).as(added.toString()).isEqualTo(201);
+        int runtimePort = added.json().getInteger("hostPort");
+        HttpResponse<String> viaRuntime = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtimePort
+                + "/")).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(viaRuntime.statusCode()).isEqualTo(200);
+        assertThat(viaRuntime.body()).isEqualTo("hello through a published port\n");
+        ApiClient.Response removed = it.api.delete("/v1/sandboxes/" + id + "/ports/" + runtimePort);
+        assertThat(removed.status()).as(removed.toString()).isEqualTo(204);
+        try (Socket s = new Socket()) {
+            assertThatThrownBy(() -> s.connect(new InetSocketAddress("127.0.0.1", runtimePort), 5000))
+                    .isInstanceOf(ConnectException.class);
+        }
+        assertThat(http.send(get, HttpResponse.BodyHandlers.ofString()).body())
+                .isEqualTo("hello through a published port\n");
 
         assertThat(docker.run(120, "rm", "-f", "srv", "web").code()).isZero();
     }
