@@ -203,6 +203,58 @@ class SandboxCommandsTest {
     }
 
     @Test
+    void portsAddPublishesGuestColonHostAndPrintsWhereItListens() {
+        daemon.answer("POST", "/v1/sandboxes/box/ports", 201, new JsonObject().put("guestPort", 8080)
+                .put("hostPort", 41234).put("hostAddress", "127.0.0.1").put("state", "published"));
+        FakeDaemon.Result any = daemon.run("ports", "add", "box", "8080");
+        assertThat(any.status()).as(any.err()).isZero();
+        assertThat(any.out()).isEqualTo("127.0.0.1:41234\n");
+        assertThat(new JsonObject(daemon.calls().get(0).body())).isEqualTo(new JsonObject().put("guestPort", 8080));
+        daemon.run("ports", "add", "box", "8080:18080");
+        assertThat(new JsonObject(daemon.calls().get(1).body()))
+                .isEqualTo(new JsonObject().put("guestPort", 8080).put("hostPort", 18080));
+
+        FakeDaemon.Result bad = daemon.run("ports", "add", "box", "web");
+        assertThat(bad.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bad.err()).contains("\"web\" is not GUEST[:HOST]");
+        assertThat(daemon.run("ports", "add", "box", "1:2:3").status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(daemon.calls()).hasSize(2);
+    }
+
+    @Test
+    void portsAddReportsTheDaemonsRefusal() {
+        daemon.answer("POST", "/v1/sandboxes/box/ports", 409, error("PORT_TAKEN",
+                "cannot publish guest port 8080 of sandbox sb-1 on 127.0.0.1:22: Address already in use"));
+        FakeDaemon.Result r = daemon.run("ports", "add", "box", "8080:22");
+        assertThat(r.status()).isEqualTo(ExitCodes.FAILED);
+        assertThat(r.err()).contains("on 127.0.0.1:22: Address already in use");
+    }
+
+    @Test
+    void portsRmUnpublishesByHostPort() {
+        daemon.route("DELETE", "/v1/sandboxes/box/ports/41234", r -> r.response().setStatusCode(204).end());
+        FakeDaemon.Result r = daemon.run("ports", "rm", "box", "41234");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(daemon.calls().get(0).method()).isEqualTo("DELETE");
+        assertThat(daemon.calls().get(0).uri()).isEqualTo("/v1/sandboxes/box/ports/41234");
+
+        daemon.answer("DELETE", "/v1/sandboxes/box/ports/9", 404, error("NOT_FOUND",
+                "no port of sandbox sb-1 is published on host port 9; published: none"));
+        FakeDaemon.Result missing = daemon.run("ports", "rm", "box", "9");
+        assertThat(missing.status()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(missing.err()).contains("host port 9");
+        assertThat(daemon.run("ports", "rm", "box", "http").status()).isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
+    void portsWithoutASandboxIsAUsageError() {
+        FakeDaemon.Result r = daemon.run("ports");
+        assertThat(r.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("Missing required parameter: 'SANDBOX'");
+        assertThat(daemon.calls()).isEmpty();
+    }
+
+    @Test
     void logsFollowPrintsTheLogThenLiveConsoleLines() {
         daemon.route("GET", "/v1/sandboxes/box/logs", r -> r.response().end("old\n"));
         daemon.route("GET", "/v1/events", r -> {
