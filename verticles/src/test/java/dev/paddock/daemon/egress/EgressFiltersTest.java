@@ -138,8 +138,17 @@ class EgressFiltersTest {
                 answer.tryComplete(got.getBuffer(2, 2 + got.getUnsignedShort(0)));
             }
         });
+        s.closeHandler(v -> answer.tryFail("the DNS stream for " + name + " was closed by the host side after "
+                + got.length() + " bytes, before a whole answer"));
+        s.exceptionHandler(answer::tryFail);
         s.write(framedQuery(0x4242, name));
-        Buffer msg = answer.future().await(20, TimeUnit.SECONDS);
+        Buffer msg;
+        try {
+            msg = answer.future().await(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("no DNS answer for " + name + " within 20 s; " + got.length() + " bytes so far;"
+                    + " audit: " + audit.events(), e);
+        }
         s.close();
         return msg;
     }
