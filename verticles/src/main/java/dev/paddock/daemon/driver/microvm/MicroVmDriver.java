@@ -97,7 +97,7 @@ public final class MicroVmDriver implements SandboxDriver {
             }
             MicroVm vm = build(request, image, disk.path(), cid, console, muxer);
             muxer.attach(vm.vsock());
-            MicroVmSandbox sandbox = new MicroVmSandbox(vertx, id, vm, cid, console, () -> cids.release(cid));
+            MicroVmSandbox sandbox = new MicroVmSandbox(vertx, id, vm, cid, console, muxer, () -> cids.release(cid));
             vm.start();
             listener.progress("vm-started", vm + ", guest CID " + cid + ", kernel " + image.kernel().getFileName());
             return sandbox;

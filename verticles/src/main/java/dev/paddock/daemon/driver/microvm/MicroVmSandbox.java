@@ -6,6 +6,7 @@ import dev.paddock.daemon.driver.SandboxExit;
 import dev.paddock.runtime.vmm.MicroVm;
 import dev.paddock.runtime.vmm.VmStop;
 import dev.paddock.vsock.agent.AgentClient;
+import dev.paddock.vsock.mux.VsockMuxer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -30,10 +31,12 @@ final class MicroVmSandbox implements RunningSandbox {
     private final List<Supplier<Future<Void>>> closers = new CopyOnWriteArrayList<>();
     private final List<Path> socketFiles = new CopyOnWriteArrayList<>();
     private final SandboxPorts ports;
+    private final VsockMuxer muxer;
     private volatile AgentClient agent;
 
-    MicroVmSandbox(Vertx vertx, String sandboxId, MicroVm vm, long guestCid, SerialConsole console,
+    MicroVmSandbox(Vertx vertx, String sandboxId, MicroVm vm, long guestCid, SerialConsole console, VsockMuxer muxer,
                    Runnable releaseCid) {
+        this.muxer = java.util.Objects.requireNonNull(muxer, "muxer");
         this.vertx = vertx;
         this.sandboxId = sandboxId;
         this.vm = vm;
@@ -48,6 +51,12 @@ final class MicroVmSandbox implements RunningSandbox {
                     : new VmStop(dev.paddock.runtime.vmm.StopReason.INTERNAL_ERROR, String.valueOf(error));
             closeSockets().onComplete(ignored -> exit.tryComplete(classify(how)));
         }));
+    }
+
+    /** The VM's vsock muxer: the daemon's egress bridge registers the guest's egress and DNS ports on it. */
+    @Override
+    public java.util.Optional<VsockMuxer> vsock() {
+        return java.util.Optional.of(muxer);
     }
 
     void attach(AgentClient client) {
