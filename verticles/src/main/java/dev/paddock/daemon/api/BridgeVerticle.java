@@ -113,7 +113,7 @@ public final class BridgeVerticle extends VerticleBase {
         answer(eb, REMOVE, body -> bus.<SandboxRecord>requestSlow(Addresses.SANDBOX_REMOVE,
                 new LifecycleRequests.Remove(ref(body), body.getBoolean("force", false))).map(sandboxes::json));
         answer(eb, EXEC, body -> exec(bus, body));
-        eb.<SandboxEvent>consumer(Addresses.EVENTS, m -> {
+        eb.<SandboxEvent>localConsumer(Addresses.EVENTS, m -> {
             JsonObject json = m.body().toJson();
             eb.publish(EVENTS, json);
             eb.publish(sandboxEvents(m.body().sandbox()), json);
@@ -151,7 +151,7 @@ public final class BridgeVerticle extends VerticleBase {
     }
 
     private static void answer(EventBus eb, String address, Function<JsonObject, Future<JsonObject>> handler) {
-        eb.<JsonObject>consumer(address, m -> {
+        eb.<JsonObject>localConsumer(address, m -> {
             Future<JsonObject> result;
             try {
                 result = handler.apply(m.body() != null ? m.body() : new JsonObject());

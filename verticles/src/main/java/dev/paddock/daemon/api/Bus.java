@@ -15,8 +15,10 @@ final class Bus {
     /** @param slowTimeout for requests that wait on a boot or a stop */
     Bus(Vertx vertx, Duration slowTimeout) {
         this.vertx = vertx;
-        this.quick = new DeliveryOptions().setSendTimeout(30_000);
-        this.slow = new DeliveryOptions().setSendTimeout(slowTimeout.toMillis());
+        // Local only: every address the API asks is this daemon's own verticle; in a cluster, a request for another
+        // member's sandbox goes to that member's API (ClusterRoutes), never through a clustered send.
+        this.quick = new DeliveryOptions().setSendTimeout(30_000).setLocalOnly(true);
+        this.slow = new DeliveryOptions().setSendTimeout(slowTimeout.toMillis()).setLocalOnly(true);
     }
 
     <T> Future<T> request(String address, Object message) {

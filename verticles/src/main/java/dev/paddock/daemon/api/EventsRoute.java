@@ -50,7 +50,7 @@ final class EventsRoute {
                 .putHeader("Cache-Control", "no-cache");
         response.write(": paddock events\n\n");
         long[] dropped = {0};
-        MessageConsumer<SandboxEvent> consumer = vertx.eventBus().consumer(address, m -> here.runOnContext(v -> {
+        MessageConsumer<SandboxEvent> consumer = vertx.eventBus().localConsumer(address, m -> here.runOnContext(v -> {
             if (response.ended()) {
                 return;
             }

@@ -94,36 +94,36 @@ public final class EgressVerticle extends VerticleBase {
             return filters.start();
         }).onSuccess(v -> {
             EventBus bus = vertx.eventBus();
-            bus.<EgressAttach>consumer(Addresses.EGRESS_ATTACH, m -> Replies.answer(m, attach(m.body())));
-            bus.<EgressDetach>consumer(Addresses.EGRESS_DETACH, m -> filters.detach(m.body().sandboxId())
+            bus.<EgressAttach>localConsumer(Addresses.EGRESS_ATTACH, m -> Replies.answer(m, attach(m.body())));
+            bus.<EgressDetach>localConsumer(Addresses.EGRESS_DETACH, m -> filters.detach(m.body().sandboxId())
                     .onFailure(e -> LOG.log(System.Logger.Level.WARNING, "sandbox {0}: ending its egress filters: {1}",
                             m.body().sandboxId(), e.toString())));
-            bus.<PolicyQuery>consumer(Addresses.POLICY_GET, m -> Replies.answer(m, get(m.body())));
-            bus.<dev.paddock.daemon.messages.EgressMessages.RecentQuery>consumer(Addresses.EGRESS_RECENT, m -> {
+            bus.<PolicyQuery>localConsumer(Addresses.POLICY_GET, m -> Replies.answer(m, get(m.body())));
+            bus.<dev.paddock.daemon.messages.EgressMessages.RecentQuery>localConsumer(Addresses.EGRESS_RECENT, m -> {
                 java.util.List<AuditEvent> all = new java.util.ArrayList<>(recent.getOrDefault(m.body().sandboxId(),
                         new java.util.ArrayDeque<>()));
                 int from = Math.max(0, all.size() - Math.max(0, m.body().limit()));
                 m.reply(new dev.paddock.daemon.messages.EgressMessages.RecentDecisions(all.subList(from, all.size())));
             });
-            bus.<PolicyUpdate>consumer(Addresses.POLICY_SET, m -> Replies.answer(m, set(m.body())));
-            bus.<PolicyRemove>consumer(Addresses.POLICY_REMOVE, m -> {
+            bus.<PolicyUpdate>localConsumer(Addresses.POLICY_SET, m -> Replies.answer(m, set(m.body())));
+            bus.<PolicyRemove>localConsumer(Addresses.POLICY_REMOVE, m -> {
                 registry.removeSandbox(m.body().sandboxId());
                 recent.remove(m.body().sandboxId());
                 sandboxDocs.remove(m.body().sandboxId());
             });
-            bus.<Secret>consumer(Addresses.SECRET_SET, m -> Replies.answer(m, vertx.executeBlocking(() -> {
+            bus.<Secret>localConsumer(Addresses.SECRET_SET, m -> Replies.answer(m, vertx.executeBlocking(() -> {
                 secrets.put(m.body());
                 return m.body().info();
             })));
-            bus.<dev.paddock.daemon.messages.EgressMessages.ListSecrets>consumer(Addresses.SECRET_LIST, m -> m.reply(new SecretList(secrets.list())));
-            bus.<SecretRef>consumer(Addresses.SECRET_DELETE, m -> Replies.answer(m, vertx.executeBlocking(() -> {
+            bus.<dev.paddock.daemon.messages.EgressMessages.ListSecrets>localConsumer(Addresses.SECRET_LIST, m -> m.reply(new SecretList(secrets.list())));
+            bus.<SecretRef>localConsumer(Addresses.SECRET_DELETE, m -> Replies.answer(m, vertx.executeBlocking(() -> {
                 if (!secrets.remove(m.body().name())) {
                     throw DaemonException.notFound("secret", m.body().name());
                 }
                 return m.body();
             })));
-            bus.<SecretCheck>consumer(Addresses.SECRET_CHECK, m -> m.reply(new SecretCheck(missing(m.body().names()))));
-            bus.<io.vertx.core.json.JsonObject>consumer(Addresses.EGRESS_AUDIT, m -> {
+            bus.<SecretCheck>localConsumer(Addresses.SECRET_CHECK, m -> m.reply(new SecretCheck(missing(m.body().names()))));
+            bus.<io.vertx.core.json.JsonObject>localConsumer(Addresses.EGRESS_AUDIT, m -> {
                 AuditEvent a = m.body().mapTo(AuditEvent.class);
                 metrics.egress(a.decision(), a.channel());
                 java.util.ArrayDeque<AuditEvent> ring = recent.computeIfAbsent(a.sandbox(), k -> new java.util.ArrayDeque<>());

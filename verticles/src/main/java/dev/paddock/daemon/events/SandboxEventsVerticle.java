@@ -37,21 +37,21 @@ public final class SandboxEventsVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         var bus = vertx.eventBus();
-        bus.<SandboxEvent.ConsoleLine>consumer(Addresses.DRIVER_CONSOLE, m -> {
+        bus.<SandboxEvent.ConsoleLine>localConsumer(Addresses.DRIVER_CONSOLE, m -> {
             SandboxEvent.ConsoleLine line = m.body();
             append(line.sandbox(), CONSOLE_LOG, line.line());
             publish(line);
         });
-        bus.<SandboxEvent.Exited>consumer(Addresses.DRIVER_EXIT, m -> {
+        bus.<SandboxEvent.Exited>localConsumer(Addresses.DRIVER_EXIT, m -> {
             SandboxEvent.Exited exit = m.body();
             append(exit.sandbox(), AGENT_LOG, exit.time() + " exit " + exit.exit() + " (status " + exit.code() + ")"
                     + (exit.detail() != null ? ": " + exit.detail() : ""));
             publish(exit);
             close(exit.sandbox(), CONSOLE_LOG);
         });
-        bus.<SandboxEvent.AgentLogLine>consumer(Addresses.AGENT_LOG, m ->
+        bus.<SandboxEvent.AgentLogLine>localConsumer(Addresses.AGENT_LOG, m ->
                 append(m.body().sandbox(), AGENT_LOG, m.body().time() + " " + m.body().line()));
-        bus.<SandboxEvent>consumer(Addresses.EVENTS, m -> {
+        bus.<SandboxEvent>localConsumer(Addresses.EVENTS, m -> {
             SandboxEvent e = m.body();
             if (e instanceof SandboxEvent.StateChanged s) {
                 if (SandboxState.REMOVED.json().equals(s.to())) {

@@ -105,7 +105,7 @@ public final class LifecycleVerticle extends VerticleBase {
     }
 
     private <T> void handle(EventBus bus, String address, Function<T, Future<?>> handler) {
-        bus.<T>consumer(address, (Message<T> msg) -> {
+        bus.<T>localConsumer(address, (Message<T> msg) -> {
             Future<?> result;
             try {
                 result = handler.apply(msg.body());
