@@ -65,14 +65,22 @@ public final class LifecycleVerticle extends VerticleBase {
     private final SandboxDriver driver;
     private final DaemonMetrics metrics;
     private final Duration bootTimeout;
+    private final SandboxNames names;
     private final Map<String, LiveSandbox> byId = new HashMap<>();
     private final Map<String, String> idByName = new HashMap<>();
 
     public LifecycleVerticle(SandboxStore store, SandboxDriver driver, DaemonMetrics metrics, Duration bootTimeout) {
+        this(store, driver, metrics, bootTimeout, SandboxNames.LOCAL);
+    }
+
+    /** @param names where names are reserved beyond this daemon (a cluster), or {@link SandboxNames#LOCAL} */
+    public LifecycleVerticle(SandboxStore store, SandboxDriver driver, DaemonMetrics metrics, Duration bootTimeout,
+                             SandboxNames names) {
         this.store = store;
         this.driver = driver;
         this.metrics = metrics;
         this.bootTimeout = bootTimeout;
+        this.names = names;
     }
 
     @Override
@@ -136,11 +144,27 @@ public final class LifecycleVerticle extends VerticleBase {
     private Future<SandboxRecord> create(Create c) {
         String id = newId();
         SandboxSpec spec = c.spec().name() == null ? c.spec().withName(id) : c.spec();
-        if (idByName.containsKey(spec.name())) {
-            throw new DaemonException(ErrorCode.NAME_TAKEN, "the name \"" + spec.name() + "\" is taken by sandbox "
-                    + idByName.get(spec.name()) + "; choose another name or remove that sandbox first",
-                    "name", List.of());
+        nameFree(spec.name());
+        // A plain daemon's claim is already complete, so everything below runs at once, as it always did.
+        return names.claim(spec.name(), id).compose(v -> {
+            try {
+                nameFree(spec.name()); // a local create of the same name may have won while the claim travelled
+            } catch (DaemonException e) {
+                names.release(spec.name(), id);
+                throw e;
+            }
+            return createClaimed(c, id, spec);
+        });
+    }
+
+    private void nameFree(String name) {
+        if (idByName.containsKey(name)) {
+            throw new DaemonException(ErrorCode.NAME_TAKEN, "the name \"" + name + "\" is taken by sandbox "
+                    + idByName.get(name) + "; choose another name or remove that sandbox first", "name", List.of());
         }
+    }
+
+    private Future<SandboxRecord> createClaimed(Create c, String id, SandboxSpec spec) {
         String now = now();
         LiveSandbox sb = new LiveSandbox(new SandboxRecord(id, spec, SandboxState.CREATING, null, driver.name(),
                 now, now, -1));
@@ -486,6 +510,7 @@ public final class LifecycleVerticle extends VerticleBase {
     private void forget(LiveSandbox sb) {
         byId.remove(sb.id());
         idByName.remove(sb.record.name(), sb.id());
+        names.release(sb.record.name(), sb.id());
         if (sb.record.state() == SandboxState.CREATING) {
             metrics.moved(SandboxState.CREATING, null);
         }
