@@ -3,6 +3,11 @@ package dev.paddock.daemon;
 import dev.paddock.daemon.api.ApiOptions;
 import dev.paddock.daemon.api.ApiVerticle;
 import dev.paddock.daemon.bus.Codecs;
+import dev.paddock.daemon.cluster.Cluster;
+import dev.paddock.daemon.cluster.ClusterDirectory;
+import dev.paddock.daemon.cluster.ClusterNames;
+import dev.paddock.daemon.cluster.ClusterVerticle;
+import dev.paddock.daemon.lifecycle.SandboxNames;
 import dev.paddock.daemon.driver.SandboxDriver;
 import dev.paddock.daemon.driver.loopback.AgentBinary;
 import dev.paddock.daemon.driver.loopback.LoopbackDriver;
@@ -45,15 +50,18 @@ public final class Daemon {
     private final Vertx vertx;
     private final DaemonConfig config;
     private final DaemonMetrics metrics;
+    /** This daemon's cluster membership, or null for a plain daemon. */
+    private final Cluster cluster;
     private final List<String> deployments = new ArrayList<>();
     private ApiVerticle api;
     private dev.paddock.daemon.api.BridgeVerticle bridge;
     private String token;
 
-    private Daemon(Vertx vertx, DaemonConfig config, DaemonMetrics metrics) {
+    private Daemon(Vertx vertx, DaemonConfig config, DaemonMetrics metrics, Cluster cluster) {
         this.vertx = vertx;
         this.config = config;
         this.metrics = metrics;
+        this.cluster = cluster;
     }
 
     /**
@@ -63,11 +71,23 @@ public final class Daemon {
      * and the microvm driver's boot fails naming the cause.
      */
     public static Vertx newVertx(VertxOptions options, DaemonMetrics metrics) {
+        // Built with vertx-hazelcast's service file hidden, so a plain daemon never loads a Hazelcast class.
+        Thread t = Thread.currentThread();
+        ClassLoader before = t.getContextClassLoader();
+        t.setContextClassLoader(new PlainVertxServices(before != null ? before : Daemon.class.getClassLoader()));
+        try {
+            return newVertxBuilder(options, metrics).build();
+        } finally {
+            t.setContextClassLoader(before);
+        }
+    }
+
+    /** The builder behind {@link #newVertx}, for a clustered Vert.x ({@code cluster.ClusterBoot}). */
+    public static io.vertx.core.VertxBuilder newVertxBuilder(VertxOptions options, DaemonMetrics metrics) {
         return Vertx.builder()
                 .with(options.setPreferNativeTransport(true)
                         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-                .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
-                .build();
+                .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
     }
 
     /**
@@ -75,8 +95,26 @@ public final class Daemon {
      * socket, or when the loopback driver finds no agent binary.
      */
     public static Future<Daemon> start(Vertx vertx, DaemonConfig config, DaemonMetrics metrics) {
-        Daemon d = new Daemon(vertx, config, metrics);
+        if (config.cluster() != null) {
+            return Future.failedFuture(new IllegalArgumentException("a clustered daemon starts on its clustered"
+                    + " Vert.x: Daemon.start(cluster, config, metrics) after cluster.ClusterBoot.start"));
+        }
+        Daemon d = new Daemon(vertx, config, metrics, null);
         return vertx.executeBlocking(d::prepare, false).compose(driver -> d.deploy(driver)).map(d);
+    }
+
+    /** A cluster member (docs/cluster.md) on the clustered Vert.x of {@code cluster.ClusterBoot.start}. */
+    public static Future<Daemon> start(Cluster cluster, DaemonConfig config, DaemonMetrics metrics) {
+        if (config.cluster() == null) {
+            return Future.failedFuture(new IllegalArgumentException("the configuration has no cluster options"));
+        }
+        Daemon d = new Daemon(cluster.vertx(), config, metrics, cluster);
+        return cluster.vertx().executeBlocking(d::prepare, false).compose(driver -> d.deploy(driver)).map(d);
+    }
+
+    /** This daemon's cluster membership, or null for a plain daemon. */
+    public Cluster cluster() {
+        return cluster;
     }
 
     public DaemonConfig config() {
@@ -117,9 +155,14 @@ public final class Daemon {
             Files.delete(socket);
         }
         if (config.needsToken()) {
-            byte[] raw = new byte[32];
-            new SecureRandom().nextBytes(raw);
-            token = HexFormat.of().formatHex(raw);
+            if (cluster != null) {
+                // Every member serves and forwards with the same token: the cluster's.
+                token = clusterToken(cluster.options().tokenFile());
+            } else {
+                byte[] raw = new byte[32];
+                new SecureRandom().nextBytes(raw);
+                token = HexFormat.of().formatHex(raw);
+            }
             Path tmp = config.tokenFile().resolveSibling("daemon.token.tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -142,6 +185,21 @@ public final class Daemon {
         return new LoopbackDriver(vertx, agent);
     }
 
+    private static String clusterToken(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new IOException("cannot read the cluster token file " + file + " (--cluster-token-file): "
+                    + e.getMessage() + "; every member needs the same file, e.g. from 'openssl rand -hex 32'", e);
+        }
+        if (text.length() < 32 || text.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+            throw new IOException("the cluster token in " + file + " has " + text.length() + " characters; it needs"
+                    + " at least 32 printable ones without spaces, e.g. from 'openssl rand -hex 32'");
+        }
+        return text;
+    }
+
     private static boolean answers(Path socket) {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             return ch.connect(UnixDomainSocketAddress.of(socket));
@@ -157,12 +215,24 @@ public final class Daemon {
                 .put("pid", ProcessHandle.current().pid()).put("stateDir", config.stateDir().toString())
                 .put("driver", driver.name()).put("startedAt", Instant.now().toString())
                 .put("tcp", config.tcpHost() != null ? config.tcpHost() + ":" + config.tcpPort() : null);
+        if (cluster != null) {
+            info.put("node", cluster.nodeId()).put("host", cluster.options().hostLabel());
+            return ClusterDirectory.open(vertx).compose(directory -> deployAll(driver, store, slow, info, directory));
+        }
+        return deployAll(driver, store, slow, info, null);
+    }
+
+    private Future<Void> deployAll(SandboxDriver driver, SandboxStore store, Duration slow, JsonObject info,
+                                   ClusterDirectory directory) {
         api = new ApiVerticle(new ApiOptions(config.socket(), config.tcpHost(), config.tcpPort(), token), store, metrics,
-                info, slow);
+                info, slow, cluster, directory);
+        SandboxNames names = directory != null ? new ClusterNames(directory) : SandboxNames.LOCAL;
         return deployOne(new EgressVerticle(config.stateDir(), store, metrics))
                 .compose(v -> deployOne(new SandboxEventsVerticle(store)))
-                .compose(v -> deployOne(new LifecycleVerticle(store, driver, metrics, config.bootTimeout())))
+                .compose(v -> deployOne(new LifecycleVerticle(store, driver, metrics, config.bootTimeout(), names)))
                 .compose(v -> deployOne(api))
+                .compose(v -> directory == null ? Future.succeededFuture()
+                        : deployOne(new ClusterVerticle(cluster, directory, store, advertisedApi())))
                 .compose(v -> {
                     if (config.bridgeHost() == null) {
                         return Future.succeededFuture();
@@ -183,6 +253,15 @@ public final class Daemon {
                             config.tcpHost() != null ? " and tcp " + config.tcpHost() + ":" + api.tcpPort() : "");
                     return null;
                 }, false));
+    }
+
+    /** Where the other members reach this one's API: the TCP address, or the cluster interface where TCP binds all. */
+    private String advertisedApi() {
+        String host = config.tcpHost();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = cluster.options().bindHost();
+        }
+        return host + ":" + api.tcpPort();
     }
 
     private Future<Void> deployOne(io.vertx.core.Deployable verticle) {

@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param driver      {@code microvm}, {@code loopback}, or null to let the accelerator probe choose
  *                    ({@link DriverChoice}: microvm where it says native, loopback otherwise)
  * @param imageDir    the sandbox image the microvm driver boots, or null for {@code <stateDir>/images/current}
+ * @param cluster     join a cluster of daemons (docs/cluster.md; needs {@code tcpHost}), or null for a plain daemon
  */
 public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout,
-                           String bridgeHost, int bridgePort, String driver, Path imageDir) {
+                           String bridgeHost, int bridgePort, String driver, Path imageDir,
+                           dev.paddock.daemon.cluster.ClusterOptions cluster) {
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(60);
 
     public DaemonConfig {
@@ -30,6 +32,16 @@ public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agen
             throw new IllegalArgumentException("driver \"" + driver + "\" is not one of " + DriverChoice.NAMES);
         }
         imageDir = imageDir != null ? imageDir.toAbsolutePath().normalize() : null;
+        if (cluster != null && tcpHost == null) {
+            throw new IllegalArgumentException("--cluster needs --tcp HOST:PORT: the members forward requests to each"
+                    + " other's TCP API with the cluster token (docs/cluster.md)");
+        }
+    }
+
+    /** A plain (not clustered) daemon. */
+    public DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agentBinary, Duration bootTimeout,
+                        String bridgeHost, int bridgePort, String driver, Path imageDir) {
+        this(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, bridgeHost, bridgePort, driver, imageDir, null);
     }
 
     /** The loopback driver on the given agent binary, without the event-bus bridge (tests, load tests). */
@@ -39,13 +51,20 @@ public record DaemonConfig(Path stateDir, String tcpHost, int tcpPort, Path agen
 
     /** The same daemon with the TCP event-bus bridge on HOST:PORT. */
     public DaemonConfig withBridge(String host, int port) {
-        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, host, port, driver, imageDir);
+        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, host, port, driver, imageDir,
+                cluster);
     }
 
     /** The same daemon on another driver ({@code microvm}, {@code loopback}, null for the probe's choice) and image. */
     public DaemonConfig withDriver(String newDriver, Path newImageDir) {
         return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, bridgeHost, bridgePort,
-                newDriver, newImageDir);
+                newDriver, newImageDir, cluster);
+    }
+
+    /** The same daemon as a member of the cluster {@code options} describes. */
+    public DaemonConfig withCluster(dev.paddock.daemon.cluster.ClusterOptions options) {
+        return new DaemonConfig(stateDir, tcpHost, tcpPort, agentBinary, bootTimeout, bridgeHost, bridgePort, driver,
+                imageDir, options);
     }
 
     /** The image the microvm driver boots: {@code imageDir}, or {@code <stateDir>/images/current}. */

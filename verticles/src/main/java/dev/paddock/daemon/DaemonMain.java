@@ -1,5 +1,7 @@
 package dev.paddock.daemon;
 
+import dev.paddock.daemon.cluster.Cluster;
+import dev.paddock.daemon.cluster.ClusterOptions;
 import dev.paddock.daemon.metrics.DaemonMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -22,24 +24,45 @@ public final class DaemonMain {
         } catch (IllegalArgumentException e) {
             System.err.println("paddock daemon: " + e.getMessage());
             System.err.println("usage: DaemonMain [--state DIR] [--tcp HOST:PORT] [--bridge [HOST:]PORT] [--agent PATH]"
-                    + " [--boot-timeout SECONDS] [--driver microvm|loopback] [--image DIR]");
+                    + " [--boot-timeout SECONDS] [--driver microvm|loopback] [--image DIR]"
+                    + " [--cluster IP:PORT --cluster-members H:P,H:P --cluster-token-file FILE [--cluster-name NAME]"
+                    + " [--cluster-host-label LABEL] [--cluster-failure-timeout SECONDS]]");
             System.exit(2);
             return;
         }
         DaemonMetrics metrics = new DaemonMetrics();
-        Vertx vertx = Daemon.newVertx(new VertxOptions(), metrics);
+        Vertx vertx = null;
         Daemon daemon;
         try {
-            daemon = Daemon.start(vertx, config, metrics).await(config.bootTimeout().toSeconds() + 60, TimeUnit.SECONDS);
+            if (config.cluster() == null) {
+                vertx = Daemon.newVertx(new VertxOptions(), metrics);
+                daemon = Daemon.start(vertx, config, metrics).await(config.bootTimeout().toSeconds() + 60,
+                        TimeUnit.SECONDS);
+            } else {
+                // Only here does Hazelcast load: a plain daemon never reaches this branch.
+                Cluster cluster = dev.paddock.daemon.cluster.ClusterBoot.start(new VertxOptions(), metrics,
+                        config.cluster()).await(120, TimeUnit.SECONDS);
+                vertx = cluster.vertx();
+                daemon = Daemon.start(cluster, config, metrics).await(config.bootTimeout().toSeconds() + 60,
+                        TimeUnit.SECONDS);
+            }
         } catch (Exception e) {
             System.err.println("paddock daemon: cannot start: " + e.getMessage());
-            vertx.close();
+            if (vertx != null) {
+                vertx.close();
+            }
             System.exit(1);
             return;
         }
+        Vertx running = vertx;
         System.out.println("paddock daemon " + Daemon.VERSION + " pid " + ProcessHandle.current().pid()
                 + " listening on " + config.socket()
                 + (config.tcpHost() != null ? " and tcp " + config.tcpHost() + ":" + daemon.tcpPort() : ""));
+        if (daemon.cluster() != null) {
+            System.out.println("cluster \"" + config.cluster().name() + "\": node " + daemon.cluster().nodeId()
+                    + " (host " + config.cluster().hostLabel() + ") on " + config.cluster().bindHost() + ":"
+                    + config.cluster().port() + ", " + daemon.cluster().manager().getNodes().size() + " members");
+        }
         if (config.bridgeHost() != null) {
             System.out.println("event-bus bridge: " + config.bridgeHost() + ":" + daemon.bridgePort()
                     + " (docs/event-bus.md; frames need headers.token from " + config.tokenFile() + ")");
@@ -53,7 +76,7 @@ public final class DaemonMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                daemon.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
+                daemon.stop().eventually(running::close).await(30, TimeUnit.SECONDS);
             } catch (Exception e) {
                 System.err.println("paddock daemon: unclean stop: " + e.getMessage());
             } finally {
@@ -73,6 +96,14 @@ public final class DaemonMain {
         java.time.Duration boot = DaemonConfig.DEFAULT_BOOT_TIMEOUT;
         String driver = null;
         Path image = null;
+        String clusterHost = null;
+        int clusterPort = 0;
+        java.util.List<String> members = java.util.List.of();
+        String clusterName = ClusterOptions.DEFAULT_NAME;
+        String hostLabel = null;
+        Path clusterToken = null;
+        int failureTimeout = ClusterOptions.DEFAULT_FAILURE_TIMEOUT_S;
+        boolean clusterFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = i + 1 < args.length ? args[i + 1] : null;
@@ -103,6 +134,36 @@ public final class DaemonMain {
                     }
                 }
                 case "--image" -> image = Path.of(require(a, value));
+                case "--cluster" -> {
+                    String hp = require(a, value);
+                    clusterHost = host(a, hp, "10.0.0.5:5701");
+                    clusterPort = port(a, hp);
+                }
+                case "--cluster-members" -> {
+                    members = ClusterOptions.parseMembers(require(a, value));
+                    clusterFlags = true;
+                }
+                case "--cluster-name" -> {
+                    clusterName = require(a, value);
+                    clusterFlags = true;
+                }
+                case "--cluster-host-label" -> {
+                    hostLabel = require(a, value);
+                    clusterFlags = true;
+                }
+                case "--cluster-token-file" -> {
+                    clusterToken = Path.of(require(a, value));
+                    clusterFlags = true;
+                }
+                case "--cluster-failure-timeout" -> {
+                    try {
+                        failureTimeout = Integer.parseInt(require(a, value));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--cluster-failure-timeout " + value
+                                + ": not a number of seconds");
+                    }
+                    clusterFlags = true;
+                }
                 case "--boot-timeout" -> {
                     try {
                         boot = java.time.Duration.ofSeconds(Long.parseLong(require(a, value)));
@@ -114,8 +175,20 @@ public final class DaemonMain {
             }
             i++;
         }
+        ClusterOptions cluster = null;
+        if (clusterHost != null) {
+            if (clusterToken == null) {
+                throw new IllegalArgumentException("--cluster needs --cluster-token-file FILE: the token every member"
+                        + " shares (docs/cluster.md)");
+            }
+            cluster = new ClusterOptions(clusterHost, clusterPort, members, clusterName,
+                    hostLabel != null ? hostLabel : ClusterOptions.defaultHostLabel(clusterHost), clusterToken,
+                    failureTimeout);
+        } else if (clusterFlags) {
+            throw new IllegalArgumentException("the --cluster-* flags need --cluster IP:PORT (docs/cluster.md)");
+        }
         return new DaemonConfig(state != null ? state : DaemonConfig.defaultStateDir(), tcpHost, tcpPort, agent, boot,
-                bridgeHost, bridgePort, driver, image);
+                bridgeHost, bridgePort, driver, image, cluster);
     }
 
     private static String host(String flag, String hp, String example) {

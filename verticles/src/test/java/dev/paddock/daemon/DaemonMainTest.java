@@ -33,4 +33,27 @@ class DaemonMainTest {
                 .hasMessageContaining("0..65535");
         assertThatThrownBy(() -> DaemonMain.parse(new String[] {"--bridge"})).hasMessageContaining("needs a value");
     }
+
+    @Test
+    void clusterFlagsBuildTheOptionsAndNeedTcpAndAToken() {
+        DaemonConfig plain = DaemonMain.parse(new String[] {"--state", "/tmp/pd-x"});
+        assertThat(plain.cluster()).isNull();
+        DaemonConfig c = DaemonMain.parse(new String[] {"--state", "/tmp/pd-x", "--tcp", "127.0.0.1:0",
+                "--cluster", "127.0.0.1:5801", "--cluster-members", "127.0.0.1:5801, 127.0.0.1:5802",
+                "--cluster-token-file", "/tmp/pd-token", "--cluster-name", "team", "--cluster-host-label", "alpha",
+                "--cluster-failure-timeout", "9"});
+        assertThat(c.cluster().bindHost()).isEqualTo("127.0.0.1");
+        assertThat(c.cluster().port()).isEqualTo(5801);
+        assertThat(c.cluster().members()).containsExactly("127.0.0.1:5801", "127.0.0.1:5802");
+        assertThat(c.cluster().name()).isEqualTo("team");
+        assertThat(c.cluster().hostLabel()).isEqualTo("alpha");
+        assertThat(c.cluster().tokenFile()).isEqualTo(Path.of("/tmp/pd-token"));
+        assertThat(c.cluster().failureTimeoutSeconds()).isEqualTo(9);
+        assertThatThrownBy(() -> DaemonMain.parse(new String[] {"--cluster", "127.0.0.1:5801", "--cluster-members",
+                "127.0.0.1:5801", "--cluster-token-file", "/tmp/t"})).hasMessageContaining("needs --tcp");
+        assertThatThrownBy(() -> DaemonMain.parse(new String[] {"--tcp", "127.0.0.1:0", "--cluster",
+                "127.0.0.1:5801", "--cluster-members", "127.0.0.1:5801"})).hasMessageContaining("--cluster-token-file");
+        assertThatThrownBy(() -> DaemonMain.parse(new String[] {"--cluster-name", "x"}))
+                .hasMessageContaining("need --cluster IP:PORT");
+    }
 }

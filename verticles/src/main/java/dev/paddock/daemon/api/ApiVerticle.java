@@ -38,10 +38,25 @@ public final class ApiVerticle extends VerticleBase {
     private HttpServer tcp;
     /** Checks the web page's login on TCP; null on the unix socket, where the page needs no login. */
     private TokenAuth login;
+    /** This member's cluster and the cluster's view, or null for a plain daemon. */
+    private final dev.paddock.daemon.cluster.Cluster cluster;
+    private final dev.paddock.daemon.cluster.ClusterDirectory directory;
 
     /** @param info the body of GET /v1/info; @param slowTimeout how long a boot or stop request may wait */
     public ApiVerticle(ApiOptions options, SandboxStore store, DaemonMetrics metrics, JsonObject info,
                        Duration slowTimeout) {
+        this(options, store, metrics, info, slowTimeout, null, null);
+    }
+
+    /** A cluster member's API (docs/cluster.md): the whole cluster's sandboxes, placement, forwarding. */
+    public ApiVerticle(ApiOptions options, SandboxStore store, DaemonMetrics metrics, JsonObject info,
+                       Duration slowTimeout, dev.paddock.daemon.cluster.Cluster cluster,
+                       dev.paddock.daemon.cluster.ClusterDirectory directory) {
+        if (cluster != null && !options.tcp()) {
+            throw new IllegalArgumentException("a cluster member's API needs TCP: its peers forward requests to it");
+        }
+        this.cluster = cluster;
+        this.directory = directory;
         this.options = options;
         this.store = store;
         this.metrics = metrics;
@@ -104,6 +119,11 @@ public final class ApiVerticle extends VerticleBase {
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
         Bus bus = new Bus(vertx, slowTimeout);
         SandboxRoutes sandboxes = new SandboxRoutes(vertx, bus, store);
+        if (cluster != null) {
+            // Before the plain routes: the cluster's list and placement, and forwarding of other members' sandboxes.
+            sandboxes.located(cluster.nodeId(), cluster.options().hostLabel());
+            new ClusterRoutes(vertx, bus, cluster, directory, options.token(), sandboxes).mount(router);
+        }
         sandboxes.mount(router);
         new ExecRoutes(vertx, bus, metrics).mount(router);
         new TtyRoute(vertx, bus, metrics).mount(router);

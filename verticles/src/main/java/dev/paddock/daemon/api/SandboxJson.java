@@ -7,10 +7,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 
 /** A sandbox as the API shows it (openapi.yaml, Sandbox). */
-final class SandboxJson {
+public final class SandboxJson {
     private SandboxJson() { }
 
-    static JsonObject of(SandboxRecord r, Path dir) {
+    public static JsonObject of(SandboxRecord r, Path dir) {
         SandboxSpec s = r.spec();
         JsonArray workspaces = new JsonArray();
         s.workspaces().forEach(w -> workspaces.add(new JsonObject().put("path", w.path()).put("mode", w.mode())));

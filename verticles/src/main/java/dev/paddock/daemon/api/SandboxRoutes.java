@@ -31,11 +31,21 @@ final class SandboxRoutes {
     private final Vertx vertx;
     private final Bus bus;
     private final SandboxStore store;
+    /** In a cluster, this member's node id and host label, shown on each of its sandboxes; null otherwise. */
+    private String node;
+    private String host;
 
     SandboxRoutes(Vertx vertx, Bus bus, SandboxStore store) {
         this.vertx = vertx;
         this.bus = bus;
         this.store = store;
+    }
+
+    /** Shows {@code node} and {@code host} on every sandbox (a cluster member). */
+    SandboxRoutes located(String nodeId, String hostLabel) {
+        this.node = nodeId;
+        this.host = hostLabel;
+        return this;
     }
 
     void mount(Router router) {
@@ -132,7 +142,8 @@ final class SandboxRoutes {
     }
 
     JsonObject json(SandboxRecord r) {
-        return SandboxJson.of(r, store.directory(r.id()));
+        JsonObject j = SandboxJson.of(r, store.directory(r.id()));
+        return node == null ? j : j.put("node", node).put("host", host);
     }
 
     private void reply(RoutingContext ctx, int status, Future<SandboxRecord> result) {
