@@ -101,7 +101,7 @@ final class VsockSocketImpl implements VsockSocket {
         return new VsockPeer() {
             @Override
             public void onData(ByteBuffer data) {
-                // The peer owns data (VsockPeer#onData); copy it into a Buffer the handler may keep.
+                // data is valid only during this call (VsockPeer#onData): copy it into a Buffer the handler may keep.
                 byte[] bytes = new byte[data.remaining()];
                 data.get(bytes);
                 context.runOnContext(v -> receive(Buffer.buffer(bytes)));

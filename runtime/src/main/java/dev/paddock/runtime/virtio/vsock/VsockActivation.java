@@ -41,6 +41,13 @@ final class VsockActivation {
     private final ArrayDeque<VsockConnection> ready = new ArrayDeque<>();
     private final ArrayDeque<VsockHeader> resets = new ArrayDeque<>();
     private final byte[] header = new byte[HEADER_BYTES];
+    /**
+     * Where each TX payload is gathered from the guest's buffers for its peer: one per activation, reused for every
+     * packet (the loop handles one packet at a time, and {@link VsockPeer#onData} must copy what it keeps before it
+     * returns). Never a view of guest RAM itself: a peer that kept one past the call would read memory the guest
+     * has reused, or that was unmapped when the VM ended.
+     */
+    private final byte[] txPayload = new byte[MAX_PACKET_PAYLOAD];
     private boolean rxDirty;
     private boolean eventDue;
     private boolean ended;
@@ -64,6 +71,11 @@ final class VsockActivation {
 
     LoopTasks tasks() {
         return tasks;
+    }
+
+    /** The TX payload buffer (see the field); valid for one packet, on the loop. */
+    byte[] txPayload() {
+        return txPayload;
     }
 
     VsockMetrics metrics() {

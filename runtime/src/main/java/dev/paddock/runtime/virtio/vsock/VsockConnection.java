@@ -262,11 +262,14 @@ final class VsockConnection implements VsockStream {
                     .formatted(unconsumed, len, config.bufAlloc()), true);
             return;
         }
-        byte[] data = new byte[len];
-        payload.read(data, 0, len);
+        // GUEST-CONTROLLED: len <= MAX_PACKET_PAYLOAD, the buffer's size, and <= the chain's readable bytes: both
+        // checked by VsockActivation.handleTx before any RW reaches a stream.
+        byte[] buffer = activation.txPayload();
+        payload.read(buffer, 0, len);
         rxCnt += len;
         activation.metrics().bytesFromGuest.addAndGet(len);
-        callPeer("onData", p -> p.onData(ByteBuffer.wrap(data)));
+        // No allocation per packet: the peer gets a read-only view of the reused buffer, valid during the call.
+        callPeer("onData", p -> p.onData(ByteBuffer.wrap(buffer, 0, len).asReadOnlyBuffer()));
     }
 
     private void guestShutdown(int flags) {

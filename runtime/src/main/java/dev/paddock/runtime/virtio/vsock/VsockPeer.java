@@ -9,8 +9,10 @@ import java.nio.ByteBuffer;
 public interface VsockPeer {
 
     /**
-     * Bytes the guest sent. The peer owns {@code data} from here on. It calls {@link VsockStream#consumed} with
-     * their count once it has passed them on; until then they count against the guest's credit.
+     * Bytes the guest sent, position to limit. {@code data} is a read-only view of the device's payload buffer,
+     * which it reuses for the next packet: it is valid only during this call, so the peer copies what it keeps
+     * before returning (never keeps {@code data} itself). It calls {@link VsockStream#consumed} with their count
+     * once it has passed them on; until then they count against the guest's credit.
      */
     void onData(ByteBuffer data);
 

@@ -15,6 +15,8 @@ final class RecordingPeer implements VsockPeer {
     String closed;
     VsockStream stream;
     boolean autoConsume;
+    /** Every {@code data} as handed over (not copied): the device's views, to check what they are. */
+    final java.util.List<ByteBuffer> views = new java.util.ArrayList<>();
     RuntimeException failOnData;
 
     RecordingPeer autoConsume() {
@@ -28,6 +30,7 @@ final class RecordingPeer implements VsockPeer {
             throw failOnData;
         }
         dataCalls++;
+        views.add(bytes);
         int n = bytes.remaining();
         byte[] b = new byte[n];
         bytes.get(b);

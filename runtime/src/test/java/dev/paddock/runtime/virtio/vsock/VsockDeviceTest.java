@@ -149,6 +149,28 @@ class VsockDeviceTest {
     }
 
     @Test
+    void theGuestsDataIsHandedOverAsAReadOnlyViewOfExactlyThatPacket() {
+        h.up();
+        RecordingPeer peer = guestConnects(GUEST_PORT);
+        byte[] first = pattern(3000, 7);
+        byte[] second = pattern(10, 8);
+        h.send(fromGuest(GUEST_PORT, HOST_PORT, OP_RW, 0, 0, first));
+        h.send(fromGuest(GUEST_PORT, HOST_PORT, OP_RW, 0, 0, second));
+        // A shorter packet after a longer one carries none of the longer one's bytes.
+        assertThat(peer.bytes()).hasSize(3010).startsWith(first).endsWith(second);
+        assertThat(peer.views).hasSize(2).allSatisfy(v -> {
+            assertThat(v.isReadOnly()).isTrue();
+            assertThatThrownBy(() -> v.put(0, (byte) 1)).isInstanceOf(java.nio.ReadOnlyBufferException.class);
+        });
+        // The views are of one reused buffer, valid during onData only (VsockPeer#onData): no buffer per packet,
+        // so a view kept past its call (as here, against the contract) shows the next packet's bytes.
+        assertThat(peer.views.get(1).limit()).as("the view ends with its packet").isEqualTo(10);
+        byte[] keptTooLong = new byte[10];
+        peer.views.get(0).duplicate().rewind().get(keptTooLong);
+        assertThat(keptTooLong).isEqualTo(second);
+    }
+
+    @Test
     void directBuffersAndSlicesAreSentFromTheirPosition() {
         h.up();
         RecordingPeer peer = guestConnects(GUEST_PORT);
