@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "ports", mixinStandardHelpOptions = true,
         description = {"Show where a sandbox's ports are published; add or remove one while it runs.",
                 "  paddock ports SANDBOX                 the ports and whether each is live",
-                "  paddock ports add SANDBOX GUEST[:HOST] publish a guest port (HOST 0 or none: any free port)",
+                "  paddock ports add SANDBOX [HOST:]GUEST publish a guest port (HOST 0 or none: any free port)",
                 "  paddock ports rm SANDBOX HOSTPORT      unpublish the port on that host port"},
         subcommands = {PortsCommand.Add.class, PortsCommand.Remove.class},
         exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:printed", "2:no SANDBOX given",
@@ -76,7 +76,7 @@ public final class PortsCommand implements Callable<Integer> {
             }
             if (ports.isEmpty()) {
                 ctx.out().println("no ports published (create the sandbox with -p [HOSTPORT:]GUESTPORT, or add one:"
-                        + " paddock ports add " + sandbox + " GUESTPORT[:HOSTPORT])");
+                        + " paddock ports add " + sandbox + " [HOSTPORT:]GUESTPORT)");
                 return ExitCodes.OK;
             }
             List<String[]> rows = new ArrayList<>();
@@ -102,8 +102,9 @@ public final class PortsCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "SANDBOX", description = "Id or name.")
         String sandbox;
 
-        @Parameters(index = "1", paramLabel = "GUEST[:HOST]",
-                description = "The guest port, and the host port to publish it on (0 or none: any free port).")
+        @Parameters(index = "1", paramLabel = "[HOST:]GUEST",
+                description = "The host port to publish on (0 or none: any free port) and the guest port, in the"
+                        + " same order as create's -p HOST:GUEST and docker's -p.")
         String mapping;
 
         public Add(CliContext ctx) {
@@ -118,7 +119,7 @@ public final class PortsCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
 
-        /** {@code GUEST} or {@code GUEST:HOST}, as the body of POST /v1/sandboxes/{s}/ports. */
+        /** {@code GUEST} or {@code HOST:GUEST}, as the body of POST /v1/sandboxes/{s}/ports. */
         static JsonObject mapping(String text) {
             String[] parts = text.split(":", -1);
             try {
@@ -126,14 +127,14 @@ public final class PortsCommand implements Callable<Integer> {
                     return new JsonObject().put("guestPort", Integer.parseInt(parts[0]));
                 }
                 if (parts.length == 2) {
-                    return new JsonObject().put("guestPort", Integer.parseInt(parts[0]))
-                            .put("hostPort", Integer.parseInt(parts[1]));
+                    return new JsonObject().put("guestPort", Integer.parseInt(parts[1]))
+                            .put("hostPort", Integer.parseInt(parts[0]));
                 }
             } catch (NumberFormatException e) {
                 // Reported below with the accepted forms.
             }
-            throw new CliException(ExitCodes.USAGE, "\"" + text + "\" is not GUEST[:HOST], e.g. 8080 (any free host"
-                    + " port) or 8080:18080 (guest 8080 on host 18080)");
+            throw new CliException(ExitCodes.USAGE, "\"" + text + "\" is not [HOST:]GUEST, e.g. 8080 (any free host"
+                    + " port) or 18080:8080 (guest 8080 on host 18080, the order of -p)");
         }
     }
 

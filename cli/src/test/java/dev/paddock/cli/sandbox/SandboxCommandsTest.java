@@ -210,13 +210,13 @@ class SandboxCommandsTest {
         assertThat(any.status()).as(any.err()).isZero();
         assertThat(any.out()).isEqualTo("127.0.0.1:41234\n");
         assertThat(new JsonObject(daemon.calls().get(0).body())).isEqualTo(new JsonObject().put("guestPort", 8080));
-        daemon.run("ports", "add", "box", "8080:18080");
+        daemon.run("ports", "add", "box", "18080:8080");
         assertThat(new JsonObject(daemon.calls().get(1).body()))
                 .isEqualTo(new JsonObject().put("guestPort", 8080).put("hostPort", 18080));
 
         FakeDaemon.Result bad = daemon.run("ports", "add", "box", "web");
         assertThat(bad.status()).isEqualTo(ExitCodes.USAGE);
-        assertThat(bad.err()).contains("\"web\" is not GUEST[:HOST]");
+        assertThat(bad.err()).contains("\"web\" is not [HOST:]GUEST");
         assertThat(daemon.run("ports", "add", "box", "1:2:3").status()).isEqualTo(ExitCodes.USAGE);
         assertThat(daemon.calls()).hasSize(2);
     }
@@ -225,7 +225,7 @@ class SandboxCommandsTest {
     void portsAddReportsTheDaemonsRefusal() {
         daemon.answer("POST", "/v1/sandboxes/box/ports", 409, error("PORT_TAKEN",
                 "cannot publish guest port 8080 of sandbox sb-1 on 127.0.0.1:22: Address already in use"));
-        FakeDaemon.Result r = daemon.run("ports", "add", "box", "8080:22");
+        FakeDaemon.Result r = daemon.run("ports", "add", "box", "22:8080");
         assertThat(r.status()).isEqualTo(ExitCodes.FAILED);
         assertThat(r.err()).contains("on 127.0.0.1:22: Address already in use");
     }
