@@ -9,9 +9,13 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * Installs a sandbox's egress CA certificate (never its key) in the guest's trust store through the agent: the
- * PEM goes to {@value #GUEST_PATH} on stdin, then {@code update-ca-certificates} rebuilds
- * {@code /etc/ssl/certs/ca-certificates.crt}, which curl, OpenSSL, Go programs (dockerd's pulls) and most
- * runtimes read. Run before the sandbox is READY, so before any {@code docker pull} of the user's.
+ * PEM goes to {@value #GUEST_PATH} on stdin and is appended to {@code /etc/ssl/certs/ca-certificates.crt}, the
+ * bundle curl, OpenSSL, Go programs (dockerd's pulls) and most runtimes read, with the {@code <subject hash>.0}
+ * link that OpenSSL's directory lookup uses. That is what {@code update-ca-certificates} would leave for one added
+ * certificate, without its rebuild of the whole store, which took longer than the daemon's 30 s request timeout
+ * in a microVM nested in the emulated accelerator. A later {@code update-ca-certificates} in the guest keeps the
+ * certificate (it is in {@code /usr/local/share/ca-certificates}). The same certificate is appended only once
+ * across reboots. Run before the sandbox is READY, so before any {@code docker pull} of the user's.
  *
  * <p>Not covered (docs/egress.md, "The guest side"): the trust stores inside containers' own images (a container
  * has its image's {@code /etc/ssl}), and runtimes with their own bundles (Java's cacerts, Python's certifi,
@@ -20,8 +24,23 @@ import io.vertx.core.buffer.Buffer;
 public final class GuestTrust {
     public static final String GUEST_PATH = "/usr/local/share/ca-certificates/paddock-egress.crt";
     // The script sees only fixed text; the certificate comes on stdin.
-    static final String SCRIPT = "set -e; mkdir -p /usr/local/share/ca-certificates; umask 022; cat > " + GUEST_PATH
-            + ".tmp; mv " + GUEST_PATH + ".tmp " + GUEST_PATH + "; update-ca-certificates >/dev/null";
+    static final String SCRIPT = script("");
+
+    /** The install script with every guest path under {@code root} ("" in the guest; a directory in tests). */
+    static String script(String root) {
+        String dir = root + "/usr/local/share/ca-certificates";
+        String crt = root + GUEST_PATH;
+        String certs = root + "/etc/ssl/certs";
+        return "set -e; umask 022; mkdir -p " + dir + " " + certs + "; cat > " + crt + ".tmp; "
+                + "if cmp -s " + crt + ".tmp " + crt + "; then rm -f " + crt + ".tmp; "
+                + "else cat " + crt + ".tmp >> " + certs + "/ca-certificates.crt; mv " + crt + ".tmp " + crt + "; fi; "
+                + "ln -sf " + crt + " " + certs + "/paddock-egress.pem; "
+                // OpenSSL's directory lookup: <subject hash>.N, the first N not taken by another certificate.
+                + "h=$(openssl x509 -hash -noout -in " + crt + "); n=0; "
+                + "while [ -e " + certs + "/$h.$n ] && [ \"$(readlink " + certs + "/$h.$n)\" != paddock-egress.pem ]; "
+                + "do n=$((n+1)); done; ln -sf paddock-egress.pem " + certs + "/$h.$n";
+    }
+
     private static final int MAX_OUTPUT = 8192;
 
     private GuestTrust() {

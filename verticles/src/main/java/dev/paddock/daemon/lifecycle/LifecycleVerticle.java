@@ -378,8 +378,11 @@ public final class LifecycleVerticle extends VerticleBase {
         var vsock = running.vsock();
         if (vsock.isPresent()) {
             // Egress before READY: the guest's CA trust is in place before any exec (and any docker pull) runs.
+            // Bounded by the boot timeout, not the bus's 30 s default: the first attach loads the CA and proxy
+            // code and runs an exec in the guest, which in the emulated accelerator takes tens of seconds.
             vertx.eventBus().request(Addresses.EGRESS_ATTACH, new dev.paddock.daemon.messages.EgressMessages.EgressAttach(
-                    sb.id(), store.directory(sb.id()), sb.record.spec().secrets(), vsock.get(), running.agent()))
+                    sb.id(), store.directory(sb.id()), sb.record.spec().secrets(), vsock.get(), running.agent()),
+                    new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(Math.max(30_000, bootTimeout.toMillis())))
                     .onComplete(ar -> context.runOnContext(v -> {
                         if (sb.record.state() == SandboxState.STOPPING) {
                             failAll(sb.bootWaiters, new DaemonException(ErrorCode.BOOT_FAILED, "sandbox " + sb.id()
