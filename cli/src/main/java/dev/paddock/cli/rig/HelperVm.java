@@ -125,6 +125,25 @@ public final class HelperVm {
                 + "\nRun 'paddock rig stop' and retry.");
     }
 
+    /**
+     * L1's vCPU count: one unless {@code PADDOCK_RIG_CPUS} asks for more (at most the host's CPUs). With two vCPUs
+     * under QEMU 7.2's multi-threaded TCG, L1 hung or died in about a third of full test runs: a vCPU kept seeing
+     * code that another vCPU had already patched (the kernel's int3 text patching as KVM flips its static keys; a
+     * JVM's JIT patching its own code, seen as SIGSEGV SI_KERNEL). With one vCPU no other vCPU can see stale
+     * code, and no L1 hang has been seen since (docs/accelerators.md, Known problems). L2 guests with two vCPUs
+     * still boot on it, more slowly.
+     */
+    static int cpus(Long requested, int hostCpus) {
+        if (requested == null) {
+            return 1;
+        }
+        if (requested < 1 || requested > hostCpus) {
+            throw new RigException("PADDOCK_RIG_CPUS=" + requested + ": give 1 to " + hostCpus + " (this host's CPUs);"
+                    + " 1, the default, is the setting that does not hang under multi-threaded TCG");
+        }
+        return requested.intValue();
+    }
+
     private Running boot() throws IOException {
         long t0 = System.nanoTime();
         if (stoppedUnexpectedly()) {
@@ -134,8 +153,7 @@ public final class HelperVm {
         String qemu = findQemu();
         long memory = HostMemory.helperVmMiB(HostMemory.availableKiB(Paths.get("/proc/meminfo")),
                 envLong("PADDOCK_RIG_MEMORY_MB"));
-        int cpus = envLong("PADDOCK_RIG_CPUS") != null ? envLong("PADDOCK_RIG_CPUS").intValue()
-                : Math.min(2, Runtime.getRuntime().availableProcessors());
+        int cpus = cpus(envLong("PADDOCK_RIG_CPUS"), Runtime.getRuntime().availableProcessors());
         imageBuilder.run();
 
         Files.deleteIfExists(paths.port());

@@ -51,6 +51,15 @@ class HelperVmTest {
     }
 
     @Test
+    void oneVcpuUnlessAskedAndNeverMoreThanTheHostHas() {
+        assertThat(HelperVm.cpus(null, 2)).isEqualTo(1);
+        assertThat(HelperVm.cpus(2L, 2)).isEqualTo(2);
+        assertThatThrownBy(() -> HelperVm.cpus(3L, 2)).isInstanceOf(RigException.class)
+                .hasMessageContaining("PADDOCK_RIG_CPUS=3").hasMessageContaining("1 to 2");
+        assertThatThrownBy(() -> HelperVm.cpus(0L, 2)).isInstanceOf(RigException.class);
+    }
+
+    @Test
     void missingQemuSaysWhichPackageToInstall() {
         assertThatThrownBy(() -> vm().start())
                 .isInstanceOf(RigException.class)
