@@ -38,13 +38,17 @@ class CliDaemonIT {
     record Result(int status, String out, String err) {}
 
     private Result paddock(String stdin, String... args) {
+        return paddock(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    private Result paddock(byte[] stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         // The local daemon on the loopback driver whatever this host's accelerator probe says: this test is about
         // the CLI, not the VM.
         CliContext ctx = new CliContext(Map.of("PADDOCK_STATE", state.toString(), "PADDOCK_HOME", CHECKOUT.toString(),
                 "PADDOCK_EMULATED", "0", "PADDOCK_DAEMON_ARGS", "--driver loopback"),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new ByteArrayInputStream(stdin),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), state);
         int status = Paddock.commandLine(ctx).execute(args);
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
@@ -109,5 +113,32 @@ class CliDaemonIT {
         Result rm = paddock("", "rm", "it");
         assertThat(rm.status()).as(rm.err()).isZero();
         assertThat(paddock("", "ls", "-q").out()).isEmpty();
+    }
+
+    /**
+     * {@code echo '...' | paddock run shell}: with stdin piped, run gives the login shell no terminal and stdin to its
+     * end (docker run -i): the script's output comes back whole, stdout apart from stderr, with its exit code, and a
+     * large stdin arrives whole.
+     */
+    @Test
+    void runWithAPipedStdinRunsTheScriptWithoutATerminal() throws Exception {
+        Path ws = Files.createDirectories(state.resolve("piped ws"));
+
+        Result script = paddock("uname -s; test -t 0 || echo no-tty; pwd; echo oops >&2; echo done; exit 6\n",
+                "run", "shell", ws.toString());
+        assertThat(script.status()).as(script.err()).isEqualTo(6);
+        assertThat(script.out()).isEqualTo("Linux\nno-tty\n" + ws + "\ndone\n");
+        assertThat(script.err()).contains("ready in").endsWith("oops\n");
+
+        byte[] mib = new byte[1 << 20];
+        new java.util.Random(8).nextBytes(mib);
+        Result big = paddock(mib, "run", "wc", ws.toString());
+        assertThat(big.status()).as(big.err()).isZero();
+        assertThat(big.err()).contains("attaching to sandbox");
+        assertThat(big.out().trim().split("\\s+")).as(big.out()).contains(Integer.toString(1 << 20));
+
+        Result status = paddock("exit 0\n", "run", "shell", ws.toString());
+        assertThat(status.status()).as(status.err()).isZero();
+        assertThat(status.out()).isEmpty();
     }
 }

@@ -73,19 +73,30 @@ public final class ExecCommand extends ApiCommand {
             InputStream in = interactive ? ctx.in() : InputStream.nullInputStream();
             return new TtySession(client).run(path, in, ctx.out(), raw);
         }
-        JsonObject request = new JsonObject().put("argv", new JsonArray(new ArrayList<>(command)));
+        return streamed(client, sandbox, command, environment, cwd, user, interactive ? ctx.in() : null, ctx);
+    }
+
+    /**
+     * A process without a terminal (POST .../exec): stdin, when given, is read to its end and handed over whole, so
+     * the process reads it and then sees end-of-file; stdout and stderr stream back to the CLI's own, each apart;
+     * returns the process's exit code. {@code exec [-i]} and {@code run} with a piped stdin both come here.
+     */
+    static int streamed(DaemonClient client, String sandbox, List<String> argv, Map<String, String> environment,
+                        String cwd, String user, InputStream stdin, CliContext ctx) throws IOException, InterruptedException {
+        JsonObject request = new JsonObject().put("argv", new JsonArray(new ArrayList<>(argv)));
         if (!environment.isEmpty()) request.put("env", new JsonObject(new LinkedHashMap<>(environment)));
         if (cwd != null) request.put("cwd", cwd);
         if (user != null) request.put("user", user);
-        if (interactive) request.put("stdin", Base64.getEncoder().encodeToString(readStdin(ctx.in())));
+        if (stdin != null) request.put("stdin", Base64.getEncoder().encodeToString(readStdin(stdin)));
         return ExecOutput.run(client, sandbox, request, ctx.out(), ctx.err());
     }
 
     private static byte[] readStdin(InputStream in) throws IOException {
         byte[] data = in.readNBytes(MAX_STDIN + 1);
         if (data.length > MAX_STDIN) {
-            throw new CliException(ExitCodes.USAGE, "stdin for exec -i is over " + (MAX_STDIN >> 20) + " MiB; put the data"
-                    + " in a workspace directory and read it from there, or use exec -it to stream it");
+            throw new CliException(ExitCodes.USAGE, "stdin is over " + (MAX_STDIN >> 20) + " MiB, the most the daemon"
+                    + " takes for a process without a terminal; put the data in a workspace directory and read it from"
+                    + " there, or give the process a terminal (exec -it, or run from a terminal) to stream it");
         }
         return data;
     }

@@ -21,13 +21,18 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code paddock run}: the user's main command. The sandbox is keyed by the workspace paths ({@link WorkspaceKey}),
  * so running again in the same directories re-attaches to the same sandbox (starting it if it was stopped) instead
- * of making another; then the agent, or a login shell, runs on a terminal in the first workspace.
+ * of making another; then the agent, or a login shell, runs on a terminal in the first workspace. When stdin is not
+ * a terminal (a pipe, a file), it runs without one instead, as {@code exec -i} runs a process ({@code docker run -i}
+ * without {@code -t}), unless {@code --tty} asks for the terminal session anyway.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Open an agent (or a shell) in the sandbox of these workspace directories, creating and booting"
                 + " it on first use and re-attaching afterwards.",
                 "Each PATH (default: the current directory) is shared at the same absolute path, read-write, or"
                         + " read-only with a :ro suffix. The session starts in the first one.",
+                "On a terminal the session gets one; with stdin piped (echo 'make test' | paddock run shell) the program"
+                        + " runs without one, like docker run -i: stdin is its input to the end, stdout and stderr come"
+                        + " back apart.",
                 "Examples:  paddock run shell    paddock run claude ~/src/app ~/src/lib:ro"},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"N:the agent's or shell's own status", "2:bad flags or arguments",
@@ -47,6 +52,10 @@ public final class RunCommand extends ApiCommand {
     @Option(names = "--console", description = "Show the sandbox's console while it boots.")
     boolean console;
 
+    @Option(names = {"-t", "--tty"}, description = "A terminal session even when stdin is not a terminal: stdin's bytes"
+            + " are typed into it, then Ctrl-D (default: a terminal only when stdin and stdout are one).")
+    boolean tty;
+
     public RunCommand(CliContext ctx) {
         super(ctx);
     }
@@ -63,18 +72,23 @@ public final class RunCommand extends ApiCommand {
         WorkspaceKey key = WorkspaceKey.of(ctx.cwd(), workspaceArgs.isEmpty() ? List.of(".") : workspaceArgs);
         JsonObject sandbox = ensureReady(client, key, program);
 
+        List<String> argv = "shell".equals(program) ? WorkspaceKey.LOGIN_SHELL : List.of(program);
+        String cwd = key.workspaces().get(0).path();
+        boolean terminal = ctx.in() == System.in && Terminal.isInteractive();
+        if (!terminal && !tty) {
+            // Like `docker run -i` without -t: no pty, stdin given to the process (its end is the process's EOF, not
+            // the session's), stdout and stderr apart and whole, and the process's exit code.
+            return ExecCommand.streamed(client, sandbox.getString("id"), argv, Map.of(), cwd, null, ctx.in(), ctx);
+        }
         Map<String, String> env = new LinkedHashMap<>();
         String term = ctx.getenv("TERM");
         env.put("TERM", term == null ? "xterm-256color" : term);
         int[] size = Terminal.size();
-        List<String> argv = "shell".equals(program) ? WorkspaceKey.LOGIN_SHELL : List.of(program);
-        String path = TtySession.path(Sandboxes.path(sandbox.getString("id")), argv, key.workspaces().get(0).path(), env,
-                size[0], size[1]);
-        boolean raw = Terminal.isInteractive();
-        if (!raw) {
-            ctx.err().println("paddock: stdin is not a terminal: forwarding it as typed input");
+        String path = TtySession.path(Sandboxes.path(sandbox.getString("id")), argv, cwd, env, size[0], size[1]);
+        if (!terminal) {
+            ctx.err().println("paddock: stdin is not a terminal (--tty): forwarding it as typed input");
         }
-        return new TtySession(client).run(path, ctx.in(), ctx.out(), raw);
+        return new TtySession(client).run(path, ctx.in(), ctx.out(), terminal);
     }
 
     private JsonObject ensureReady(DaemonClient client, WorkspaceKey key, String program) throws InterruptedException {

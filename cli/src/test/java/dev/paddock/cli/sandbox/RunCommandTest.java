@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `paddock run`: the sandbox keyed by its workspaces, created once and re-attached, then a terminal session. */
+/**
+ * `paddock run`: the sandbox keyed by its workspaces, created once and re-attached, then a terminal session (here
+ * forced with --tty, as the test's stdin is no terminal), or with a piped stdin a process without a terminal.
+ */
 class RunCommandTest {
     @TempDir
     Path state;
@@ -61,7 +64,7 @@ class RunCommandTest {
         daemon.route("GET", "/v1/sandboxes/sb-0000000000c1", r -> json(r, 200, sandbox("sb-0000000000c1", name, "ready")));
         daemon.route("GET", "/v1/events", r -> r.response().setChunked(true).write(": keepalive\n\n"));
 
-        FakeDaemon.Result r = daemon.run(Map.of("TERM", "xterm"), "echo hi\n", "run", "shell", ws.toString(), "--cpus", "1");
+        FakeDaemon.Result r = daemon.run(Map.of("TERM", "xterm"), "echo hi\n", "run", "--tty", "shell", ws.toString(), "--cpus", "1");
 
         assertThat(r.status()).as(r.err()).isEqualTo(7);
         assertThat(r.out()).isEqualTo("$ ");
@@ -82,7 +85,7 @@ class RunCommandTest {
     @Test
     void aSecondRunReattachesWithoutCreating() {
         daemon.route("GET", "/v1/sandboxes/" + name, r -> json(r, 200, sandbox("sb-0000000000c2", name, "ready")));
-        FakeDaemon.Result r = daemon.run(Map.of(), "", "run", "claude", ws.toString());
+        FakeDaemon.Result r = daemon.run(Map.of(), "", "run", "-t", "claude", ws.toString());
         assertThat(r.status()).as(r.err()).isEqualTo(7);
         assertThat(r.err()).contains("attaching to sandbox " + name + " (sb-0000000000c2)");
         assertThat(daemon.calls()).noneMatch(c -> c.method().equals("POST"));
@@ -95,9 +98,37 @@ class RunCommandTest {
         daemon.route("POST", "/v1/sandboxes/sb-0000000000c2/start", r -> json(r, 200, sandbox("sb-0000000000c2", name, "booting")));
         daemon.route("GET", "/v1/sandboxes/sb-0000000000c2", r -> json(r, 200, sandbox("sb-0000000000c2", name, "ready")));
         daemon.route("GET", "/v1/events", r -> r.response().setChunked(true).write(": keepalive\n\n"));
-        FakeDaemon.Result r = daemon.run(Map.of(), "", "run", ws.toString());
+        FakeDaemon.Result r = daemon.run(Map.of(), "", "run", "--tty", ws.toString());
         assertThat(r.status()).as(r.err()).isEqualTo(7);
         assertThat(r.err()).contains("starting sandbox " + name, "ready in");
+    }
+
+    @Test
+    void aPipedStdinRunsTheProcessWithoutATerminalAndGivesItStdinWhole() {
+        daemon.route("GET", "/v1/sandboxes/" + name, r -> json(r, 200, sandbox("sb-0000000000c2", name, "ready")));
+        daemon.route("POST", "/v1/sandboxes/sb-0000000000c2/exec", r -> {
+            r.response().setChunked(true).putHeader("Content-Type", "application/x-ndjson");
+            r.response().write(FakeDaemon.ndjson(new JsonObject().put("type", "started").put("pid", 7)));
+            r.response().write(FakeDaemon.ndjson(new JsonObject().put("type", "stdout").put("data", b64("Linux\n"))));
+            r.response().write(FakeDaemon.ndjson(new JsonObject().put("type", "stderr").put("data", b64("warn\n"))));
+            r.response().end(FakeDaemon.ndjson(new JsonObject().put("type", "exit").put("code", 5)));
+        });
+
+        FakeDaemon.Result r = daemon.run(Map.of("TERM", "xterm"), "uname -a; echo done\n", "run", "shell", ws.toString());
+
+        assertThat(r.status()).as(r.err()).isEqualTo(5);
+        assertThat(r.out()).isEqualTo("Linux\n");
+        assertThat(r.err()).endsWith("warn\n").doesNotContain("not a terminal");
+        assertThat(ttyQuery.get()).as("no terminal session").isNull();
+        JsonObject sent = new JsonObject(daemon.calls().stream().filter(c -> c.method().equals("POST")).findFirst()
+                .orElseThrow().body());
+        assertThat(sent).isEqualTo(new JsonObject()
+                .put("argv", new io.vertx.core.json.JsonArray(WorkspaceKey.LOGIN_SHELL))
+                .put("cwd", ws.toString()).put("stdin", b64("uname -a; echo done\n")));
+    }
+
+    private static String b64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Test
