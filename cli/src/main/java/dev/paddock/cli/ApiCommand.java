@@ -4,10 +4,13 @@ import dev.paddock.cli.api.DaemonClient;
 import dev.paddock.cli.api.DaemonEndpoint;
 import dev.paddock.cli.api.DaemonUnreachableException;
 import dev.paddock.cli.api.PaddockState;
+import dev.paddock.cli.build.SandboxImageBuild;
 import dev.paddock.cli.daemon.DaemonLauncher;
 import dev.paddock.cli.daemon.EmulatedDaemon;
 import dev.paddock.cli.rig.HelperVm;
 import dev.paddock.cli.rig.RigPaths;
+import dev.paddock.hypervisor.Accelerator;
+import dev.paddock.hypervisor.linux.AcceleratorProbe;
 import java.util.concurrent.Callable;
 
 /**
@@ -56,8 +59,10 @@ public abstract class ApiCommand implements Callable<Integer> {
     private DaemonEndpoint endpoint() {
         DaemonEndpoint local = DaemonEndpoint.fromEnvironment(ctx.env());
         if (EmulatedDaemon.applies(ctx.env()) && !localAnswers(local)) {
-            EmulatedDaemon emulated = new EmulatedDaemon(PaddockState.fromEnvironment(ctx.env()),
-                    new HelperVm(RigPaths.fromEnvironment(ctx.env()), ctx.env(), ctx.err()), ctx.err());
+            PaddockState state = PaddockState.fromEnvironment(ctx.env());
+            EmulatedDaemon emulated = new EmulatedDaemon(state,
+                    new HelperVm(RigPaths.fromEnvironment(ctx.env()), ctx.env(), ctx.err()), ctx.err(),
+                    new SandboxImageBuild(ctx.env(), state.dir(), ctx.err())::ensureCurrent);
             if (!startsDaemon()) {
                 return emulated.current().orElseThrow(() -> new DaemonUnreachableException(
                         "no daemon runs in the helper VM (emulated accelerator); start one with: paddock daemon start", null));
@@ -99,7 +104,16 @@ public abstract class ApiCommand implements Callable<Integer> {
         String home = ctx.getenv("PADDOCK_HOME");
         String extra = ctx.getenv("PADDOCK_DAEMON_ARGS");
         java.util.List<String> daemonArgs = extra == null ? java.util.List.of() : java.util.List.of(extra.trim().split("\\s+"));
-        DaemonLauncher.forThisJar(state, ctx.err(), home == null ? ctx.cwd() : java.nio.file.Path.of(home), daemonArgs).ensureRunning(client, () -> client.answers(INFO_PATH));
+        SandboxImageBuild image = new SandboxImageBuild(ctx.env(), state.dir(), ctx.err());
+        DaemonLauncher.forThisJar(state, ctx.err(), home == null ? ctx.cwd() : java.nio.file.Path.of(home), daemonArgs)
+                .preparing(() -> {
+                    // A daemon that will boot microVMs from $PADDOCK_STATE/images/current needs that image first.
+                    if (SandboxImageBuild.localDaemonBootsIt(daemonArgs, () -> AcceleratorProbe.probe().accelerator()
+                            == Accelerator.NATIVE)) {
+                        image.ensureCurrent();
+                    }
+                })
+                .ensureRunning(client, () -> client.answers(INFO_PATH));
     }
 
 }

@@ -37,6 +37,7 @@ public final class DaemonLauncher {
     private final PrintStream progress;
     private final Path workingDir;
     private final List<String> daemonArgs;
+    private final Runnable prepare;
 
     /**
      * @param javaArgs the java arguments that name the daemon: {@code [JVM options] -cp CLASSPATH MAIN_CLASS} (the
@@ -49,6 +50,12 @@ public final class DaemonLauncher {
     /** @param daemonArgs more DaemonMain arguments after {@code --state DIR} (PADDOCK_DAEMON_ARGS, e.g. --driver loopback) */
     public DaemonLauncher(PaddockState state, List<String> javaArgs, PrintStream progress, Path workingDir,
                           List<String> daemonArgs) {
+        this(state, javaArgs, progress, workingDir, daemonArgs, () -> { });
+    }
+
+    private DaemonLauncher(PaddockState state, List<String> javaArgs, PrintStream progress, Path workingDir,
+                           List<String> daemonArgs, Runnable prepare) {
+        this.prepare = prepare;
         this.daemonArgs = List.copyOf(daemonArgs);
         this.state = state;
         this.javaArgs = List.copyOf(javaArgs);
@@ -67,6 +74,19 @@ public final class DaemonLauncher {
                 .map(e -> Path.of(e).toAbsolutePath().toString())
                 .collect(java.util.stream.Collectors.joining(File.pathSeparator));
         return new DaemonLauncher(state, List.of("-cp", classpath, DAEMON_MAIN), progress, workingDir, daemonArgs);
+    }
+
+    /**
+     * The same launcher, running {@code prepare} before it starts a daemon: under the start lock, once no daemon
+     * answers (so a running daemon never waits for it). The CLI builds the sandbox image there.
+     */
+    public DaemonLauncher preparing(Runnable prepare) {
+        return new DaemonLauncher(state, javaArgs, progress, workingDir, daemonArgs, prepare);
+    }
+
+    /** The DaemonMain arguments after {@code --state DIR}. */
+    public List<String> daemonArgs() {
+        return daemonArgs;
     }
 
     /** The full command line of the daemon process. */
@@ -105,6 +125,7 @@ public final class DaemonLauncher {
             if (answers.getAsBoolean()) {
                 return;
             }
+            prepare.run();
             long logStart = Files.exists(state.log()) ? Files.size(state.log()) : 0;
             Process process = start();
             awaitAnswer(process, answers, logStart);

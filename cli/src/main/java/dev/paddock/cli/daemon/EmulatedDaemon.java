@@ -43,11 +43,23 @@ public final class EmulatedDaemon {
     private final PaddockState state;
     private final HelperVm vm;
     private final PrintStream progress;
+    private final Runnable imageBuild;
 
+    /** For stopping and inspecting a daemon only: {@link #ensureRunning} with it never builds the sandbox image. */
     public EmulatedDaemon(PaddockState state, HelperVm vm, PrintStream progress) {
+        this(state, vm, progress, () -> { });
+    }
+
+    /**
+     * @param imageBuild run before a daemon is started in the helper VM: builds, on the host, the sandbox image it
+     *                   boots ({@code $PADDOCK_STATE/images/current}, read through the state share) when it is
+     *                   missing or stale (SandboxImageBuild)
+     */
+    public EmulatedDaemon(PaddockState state, HelperVm vm, PrintStream progress, Runnable imageBuild) {
         this.state = state;
         this.vm = vm;
         this.progress = progress;
+        this.imageBuild = imageBuild;
     }
 
     /** The host-side copy of the daemon's token. */
@@ -83,6 +95,9 @@ public final class EmulatedDaemon {
         if (now.isPresent() && answers(now.get())) {
             return now.get();
         }
+        // On the host, before the helper VM starts: the build needs the host's tools, and its CPU time is better
+        // spent before TCG competes for it.
+        imageBuild.run();
         try {
             if (vm.running().isEmpty()) {
                 progress.println("paddock: this host runs guests through the emulated accelerator; starting the helper VM"

@@ -404,25 +404,11 @@ public final class HelperVm {
     }
 
     private void buildImage() {
-        String home = env.get("PADDOCK_HOME");
-        if (home == null || home.isBlank()) {
-            throw new RigException("PADDOCK_HOME is not set, so the helper VM image cannot be built; run paddock "
-                    + "through the ./paddock launcher of the repository");
-        }
-        Path script = Paths.get(home, "guest", "helper-vm", "build.sh");
-        ProcessBuilder pb = new ProcessBuilder(script.toString()).redirectErrorStream(true);
-        pb.environment().put("PADDOCK_STATE", paths.stateDir().toString());
         try {
-            Process p = pb.start();
-            // Build progress goes where our progress goes (stderr), never to the command's stdout.
-            p.getInputStream().transferTo(progress);
-            int rc = p.waitFor();
-            if (rc != 0) throw new RigException("building the helper VM image failed (" + script + " exited " + rc + ")");
-        } catch (IOException e) {
-            throw new RigException("cannot run " + script + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RigException("interrupted while building the helper VM image");
+            dev.paddock.cli.build.BuildScript.inCheckout(env, "guest/helper-vm/build.sh", paths.stateDir(),
+                    "the helper VM image").run("the helper VM image", progress);
+        } catch (dev.paddock.cli.build.BuildScriptException e) {
+            throw new RigException(e.getMessage(), e);
         }
     }
 

@@ -61,6 +61,39 @@ class DaemonLauncherTest {
     }
 
     @Test
+    void preparationRunsOnlyWhenADaemonIsToBeStartedAndItsFailureStartsNone() throws Exception {
+        PaddockState paddock = new PaddockState(state);
+        java.util.concurrent.atomic.AtomicInteger prepared = new java.util.concurrent.atomic.AtomicInteger();
+        try (DaemonClient client = DaemonClient.open(new DaemonEndpoint.Unix(paddock.socket()))) {
+            assertThatThrownBy(() -> launcher(new PrintStream(new ByteArrayOutputStream()), false)
+                    .preparing(() -> {
+                        prepared.incrementAndGet();
+                        throw new dev.paddock.cli.CliException(ExitCodes.FAILED, "building the sandbox image failed");
+                    })
+                    .ensureRunning(client, () -> client.answers("/v1/info")))
+                    .hasMessage("building the sandbox image failed");
+            assertThat(prepared).hasValue(1);
+            assertThat(Files.exists(paddock.log())).as("no daemon was started").isFalse();
+
+            launcher(new PrintStream(new ByteArrayOutputStream()), false).preparing(prepared::incrementAndGet)
+                    .ensureRunning(client, () -> client.answers("/v1/info"));
+            assertThat(prepared).hasValue(2);
+            // One answers now: nothing to prepare.
+            launcher(new PrintStream(new ByteArrayOutputStream()), false).preparing(prepared::incrementAndGet)
+                    .ensureRunning(client, () -> client.answers("/v1/info"));
+            assertThat(prepared).hasValue(2);
+        } finally {
+            Path pid = state.resolve("daemon.pid");
+            if (Files.exists(pid)) {
+                ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(p -> {
+                    p.destroyForcibly();
+                    p.onExit().join();
+                });
+            }
+        }
+    }
+
+    @Test
     void theDaemonArgvIsThisJavaWithTheStateDir() {
         DaemonLauncher real = DaemonLauncher.forThisJar(new PaddockState(state), System.err, state, List.of("--driver", "loopback"));
         List<String> argv = real.argv();
