@@ -18,25 +18,21 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Issue 6's "done when", end to end: a microVM sandbox runs its own dockerd, and the Debian docker CLI on the host
  * drives it through the sandbox's {@code docker.sock} (an agent stream over vsock to the guest's
  * {@code /var/run/docker.sock}; nothing of a host Docker is involved). No internet: the only image is built here,
- * FROM scratch, out of the host's static busybox. One sandbox for the class; {@link SandboxThroughput} then takes
- * the figures of docs/performance.md on the same sandbox.
+ * FROM scratch, out of the host's static busybox. One sandbox for the class. The throughput figures of
+ * docs/performance.md are a benchmark, not part of this test: {@link SandboxThroughputBench}
+ * ({@code load-tests/bench-sandbox.sh}).
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DockerInSandboxIT {
-    static final String IMAGE = "paddock-it/busybox:1";
+    static final String IMAGE = DockerSetup.IMAGE;
     private static VmItSupport it;
     private static String id;
     private static Path socket;
@@ -80,41 +76,14 @@ class DockerInSandboxIT {
     }
 
     @Test
-    @Order(1)
     void theHostDockerCliDrivesTheSandboxsPrivateDockerd() throws Exception {
-        Path busybox = Path.of("/bin/busybox");
-        assertThat(Files.isExecutable(busybox)).as("/bin/busybox (busybox-static, dev/test installs it)").isTrue();
-
-        // dockerd starts after the agent: wait for it (the proxy answers 502 until then).
-        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
-        DockerCli.Result version;
-        do {
-            version = docker.run(120, "version", "--format", "{{.Server.Version}} {{.Server.Os}}");
-            if (version.code() == 0) {
-                break;
-            }
-            Thread.sleep(2000);
-        } while (System.nanoTime() < deadline);
-        assertThat(version.code()).as("docker version against the sandbox: %s%ndockerd.log:%n%s", version,
-                dockerdLog()).isZero();
-        System.out.println("DockerInSandboxIT: client " + docker.binary() + ", server " + version.out().strip());
+        String version = DockerSetup.awaitDaemon(docker, DockerInSandboxIT::dockerdLog);
+        System.out.println("DockerInSandboxIT: client " + docker.binary() + ", server " + version);
         DockerCli.Result info = docker.run(120, "info", "--format", "{{.Name}} {{.Driver}} {{.NCPU}}");
         assertThat(info.out().strip()).as("the guest's daemon: its hostname is the sandbox's, 2 vCPUs; %s", info)
                 .startsWith("dockit ").endsWith(" 2");
 
-        // docker build: FROM scratch with the static busybox, installed as its applets.
-        Path context = Files.createDirectories(it.state.resolve("ctx"));
-        Files.copy(busybox, context.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
-        Files.writeString(context.resolve("Dockerfile"), """
-                FROM scratch
-                COPY busybox /bin/busybox
-                RUN ["/bin/busybox", "--install", "-s", "/bin"]
-                CMD ["/bin/sh"]
-                """);
-        DockerCli.Result build = docker.run(600, "build", "-t", IMAGE, context.toString());
-        assertThat(build.code()).as("docker build: %s%ndockerd.log:%n%s", build, build.code() == 0 ? "" : dockerdLog())
-                .isZero();
-        assertThat(build.out()).contains("Successfully tagged " + IMAGE);
+        DockerSetup.buildBusyboxImage(docker, it.state, DockerInSandboxIT::dockerdLog);
 
         DockerCli.Result run = docker.run(300, "run", "--rm", IMAGE, "echo", "hello from the sandbox");
         assertThat(run.code()).as("docker run --rm: %s%ndockerd.log:%n%s", run, run.code() == 0 ? "" : dockerdLog())
@@ -194,12 +163,6 @@ class DockerInSandboxIT {
         assertThat(docker.run(120, "rm", "-f", "srv", "web").code()).isZero();
     }
 
-    /** The figures of docs/performance.md: raw vsock both ways, docker save/load of a ≥ 200 MB image. */
-    @Test
-    @Order(2)
-    void throughputFigures() throws Exception {
-        new SandboxThroughput(it, id, docker).measure();
-    }
 
     /** The guest's dockerd log, for a failure message. */
     static String dockerdLog() {

@@ -139,7 +139,7 @@ final class SandboxThroughput {
                 FROM %s
                 RUN dd if=/dev/urandom of=/layer1 bs=1048576 count=%d
                 RUN dd if=/dev/urandom of=/layer2 bs=1048576 count=%d
-                """.formatted(DockerInSandboxIT.IMAGE, LAYER_MIB, LAYER_MIB));
+                """.formatted(DockerSetup.IMAGE, LAYER_MIB, LAYER_MIB));
         long t0 = System.nanoTime();
         DockerCli.Result build = docker.run(900, "build", "-t", "paddock-it/big:1", context.toString());
         assertThat(build.code()).as("docker build of the big image: %s", build).isZero();
