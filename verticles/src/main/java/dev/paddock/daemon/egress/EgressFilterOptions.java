@@ -2,6 +2,7 @@ package dev.paddock.daemon.egress;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -17,21 +18,42 @@ import java.util.function.UnaryOperator;
  *       the left is dialled at the right (tests put upstream servers behind public test addresses, because every
  *       address of the host is host-protected);</li>
  *   <li>{@code PADDOCK_EGRESS_EXTRA_CA=file.pem}: CA certificates trusted upstream besides the JDK's.</li>
+ *   <li>{@code PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS=N}: how long a guest connection may stay silent before the proxy
+ *       treats it as opaque TCP (a protocol where the server speaks first, such as SSH or SMTP), default
+ *       {@value #DEFAULT_CLASSIFY_TIMEOUT_MS}. Clients of TLS and HTTP speak first and never wait for it; a
+ *       server-first protocol's banner comes that much later. Half a second was too short for a curl in a microVM
+ *       under the emulated accelerator, whose ClientHello came later than that and was then refused as opaque
+ *       TCP. (Envoy's TLS inspector waits 15 s by default.)</li>
  * </ul>
  * The same knobs as system properties ({@code paddock.egress.dnsServer}, {@code paddock.egress.dialRoute},
- * {@code paddock.egress.extraCa}) win over the environment: ITs run the daemon in their own JVM.
+ * {@code paddock.egress.extraCa}, {@code paddock.egress.classifyTimeoutMs}) win over the environment: ITs run the
+ * daemon in their own JVM.
  */
 public record EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOperator<InetSocketAddress> dialRoute,
-                                  Optional<Path> extraCa) {
-    public static final EgressFilterOptions DEFAULTS =
-            new EgressFilterOptions(Optional.empty(), UnaryOperator.identity(), Optional.empty());
+                                  Optional<Path> extraCa, Duration classifyTimeout) {
+    public static final long DEFAULT_CLASSIFY_TIMEOUT_MS = 3000;
+    public static final EgressFilterOptions DEFAULTS = new EgressFilterOptions(Optional.empty(),
+            UnaryOperator.identity(), Optional.empty(), Duration.ofMillis(DEFAULT_CLASSIFY_TIMEOUT_MS));
+
+    public EgressFilterOptions {
+        if (classifyTimeout.isNegative() || classifyTimeout.isZero()) {
+            throw new IllegalArgumentException("the egress classify timeout must be positive, not " + classifyTimeout);
+        }
+    }
+
+    /** Without a classify timeout: the default one. */
+    public EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOperator<InetSocketAddress> dialRoute,
+                               Optional<Path> extraCa) {
+        this(dnsServer, dialRoute, extraCa, Duration.ofMillis(DEFAULT_CLASSIFY_TIMEOUT_MS));
+    }
 
     /** The environment, with the system properties over it. */
     public static EgressFilterOptions fromEnvironmentAndProperties() {
         Map<String, String> env = new HashMap<>(System.getenv());
         Map.of("paddock.egress.dnsServer", "PADDOCK_EGRESS_DNS_SERVER",
                 "paddock.egress.dialRoute", "PADDOCK_EGRESS_DIAL_ROUTE",
-                "paddock.egress.extraCa", "PADDOCK_EGRESS_EXTRA_CA").forEach((prop, var) -> {
+                "paddock.egress.extraCa", "PADDOCK_EGRESS_EXTRA_CA",
+                "paddock.egress.classifyTimeoutMs", "PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS").forEach((prop, var) -> {
                     String v = System.getProperty(prop);
                     if (v != null) {
                         env.put(var, v);
@@ -59,8 +81,21 @@ public record EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOp
         Map<InetSocketAddress, InetSocketAddress> routeMap = Map.copyOf(map);
         UnaryOperator<InetSocketAddress> route = routeMap.isEmpty() ? UnaryOperator.identity()
                 : d -> routeMap.getOrDefault(new InetSocketAddress(d.getAddress(), d.getPort()), d);
+        String classify = env.get("PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS");
+        long classifyMs = DEFAULT_CLASSIFY_TIMEOUT_MS;
+        if (classify != null) {
+            try {
+                classifyMs = Long.parseLong(classify.strip());
+            } catch (NumberFormatException e) {
+                classifyMs = -1;
+            }
+            if (classifyMs < 1 || classifyMs > 600_000) {
+                throw new IllegalArgumentException("PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS: '" + classify
+                        + "' is not a number of milliseconds from 1 to 600000");
+            }
+        }
         return new EgressFilterOptions(dns, route,
-                Optional.ofNullable(env.get("PADDOCK_EGRESS_EXTRA_CA")).map(Path::of));
+                Optional.ofNullable(env.get("PADDOCK_EGRESS_EXTRA_CA")).map(Path::of), Duration.ofMillis(classifyMs));
     }
 
     /** {@code 1.2.3.4:53} or {@code [2001:db8::1]:53}; literals only, nothing is resolved. */

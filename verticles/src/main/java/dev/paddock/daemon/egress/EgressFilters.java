@@ -96,7 +96,7 @@ public final class EgressFilters {
             return extra;
         }).compose(extra -> {
             EgressProxyOptions po = new EgressProxyOptions(InetAddress.getLoopbackAddress(), 0, -1, Optional.empty(),
-                    Duration.ofMillis(500), Duration.ofSeconds(10), extra, options.dialRoute());
+                    options.classifyTimeout(), Duration.ofSeconds(10), extra, options.dialRoute());
             proxy = new EgressProxyVerticle(po, decider, resolved, audit, interception, upstream,
                     InstantSource.system());
             return vertx.deployVerticle(proxy);

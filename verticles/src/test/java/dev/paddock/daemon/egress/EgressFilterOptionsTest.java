@@ -16,6 +16,17 @@ class EgressFilterOptionsTest {
         assertThat(o.dialRoute().apply(d)).isSameAs(d);
         assertThat(o.dnsServer()).isEmpty();
         assertThat(o.extraCa()).isEmpty();
+        assertThat(o.classifyTimeout()).hasMillis(EgressFilterOptions.DEFAULT_CLASSIFY_TIMEOUT_MS);
+    }
+
+    @Test
+    void theClassifyTimeoutIsAPositiveNumberOfMilliseconds() {
+        assertThat(EgressFilterOptions.fromEnvironment(Map.of("PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS", "20000"))
+                .classifyTimeout()).hasSeconds(20);
+        for (String bad : new String[] {"0", "-5", "2s", "600001"}) {
+            assertThatThrownBy(() -> EgressFilterOptions.fromEnvironment(Map.of("PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS", bad)))
+                    .as(bad).hasMessageContaining("PADDOCK_EGRESS_CLASSIFY_TIMEOUT_MS").hasMessageContaining(bad);
+        }
     }
 
     @Test

@@ -110,7 +110,9 @@ class EgressInSandboxIT {
                 // the placeholder swapped for the value on the way out
                 ApiClient.Response ok = it.api.exec(id, "sh", "-c",
                         "curl -sS --max-time 60 -H \"Authorization: Bearer $PADDOCK_SECRET_TESTTOKEN\" https://" + ALLOWED + "/");
-                assertThat(ok.last().getInteger("code")).as("%s%nconsole:%n%s", ok, it.consoleLog(id)).isZero();
+                Path auditFile = it.state.resolve("egress-audit.jsonl");
+                assertThat(ok.last().getInteger("code")).as("%s%nconsole:%n%s%naudit:%n%s", ok, it.consoleLog(id),
+                        Files.exists(auditFile) ? Files.readString(auditFile) : "(none)").isZero();
                 assertThat(ok.output("stdout")).contains("upstream saw auth=[Bearer " + SECRET_VALUE + "]");
 
                 // denied: the name does not resolve (NXDOMAIN); pinned to an address, plain HTTP gets the 403
