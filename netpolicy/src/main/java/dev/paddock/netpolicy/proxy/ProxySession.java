@@ -22,6 +22,13 @@ import javax.net.ssl.SSLParameters;
 
 /** One guest connection's state: who, where to, what was decided, and its upstream. Event-loop confined. */
 final class ProxySession {
+    /**
+     * How long a TLS handshake of the proxy's may take, upstream and with the guest (Netty's default is 10 s). The
+     * first handshakes of a cold JVM under the emulated accelerator took longer than 10 s, and the guest's curl then
+     * saw its connection closed mid-handshake.
+     */
+    static final java.time.Duration TLS_HANDSHAKE_TIMEOUT = java.time.Duration.ofSeconds(30);
+
     final ProxyContext px;
     final String sandbox;
     final Channel guest;
@@ -87,6 +94,7 @@ final class ProxySession {
                     protected void initChannel(Channel ch) {
                         if (tlsName.isPresent()) {
                             SslHandler tls = px.upstreamTls().newHandler(ch.alloc(), tlsName.get(), destination.getPort());
+                            tls.setHandshakeTimeoutMillis(TLS_HANDSHAKE_TIMEOUT.toMillis());
                             SSLEngine engine = tls.engine();
                             SSLParameters params = engine.getSSLParameters();
                             params.setEndpointIdentificationAlgorithm("HTTPS");

@@ -93,7 +93,9 @@ final class TlsInspector extends AbstractSniHandler<TlsInspector.Plan> {
             ctx.pipeline().replace(this, "tcp", new TcpTunnel(session, plan.decision(), hostname));
             return;
         }
-        ctx.pipeline().addAfter(ctx.name(), "tls-server", plan.leaf().get().newHandler(ctx.alloc()));
+        io.netty.handler.ssl.SslHandler server = plan.leaf().get().newHandler(ctx.alloc());
+        server.setHandshakeTimeoutMillis(ProxySession.TLS_HANDSHAKE_TIMEOUT.toMillis());
+        ctx.pipeline().addAfter(ctx.name(), "tls-server", server);
         ctx.pipeline().addAfter("tls-server", "http-codec", new HttpServerCodec());
         ctx.pipeline().addAfter("http-codec", "http",
                 new HttpExchange(session, HttpExchange.Mode.INTERCEPTED, Optional.of(hostname)));
