@@ -67,7 +67,7 @@ class WebPageIT {
         String id = created.json().getString("id");
         String base = "http://127.0.0.1:" + daemon.tcpPort();
         try (Chromium chromium = Chromium.launch(1200, 800);
-             Cdp page = Cdp.connect(vertx, pageTarget(chromium.port()))) {
+             Cdp page = connectToPage(chromium.port())) {
             page.call("Page.enable", new JsonObject());
             page.call("Page.navigate", new JsonObject().put("url", base + "/ui/login?token=" + daemon.token()));
             Cdp.await("the page to list sandbox " + id, Duration.ofSeconds(30),
@@ -218,6 +218,24 @@ class WebPageIT {
             return last != null;
         }, () -> str(page, "paddock.screen()"));
         return found[0];
+    }
+
+    /**
+     * The DevTools connection to the page. Chromium has closed it during the WebSocket handshake while the new page
+     * was still being set up (once, in a loaded CI run): the target list is fetched again and the connection retried
+     * a few times before that counts as a failure.
+     */
+    private static Cdp connectToPage(int port) throws Exception {
+        Exception last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                return Cdp.connect(vertx, pageTarget(port));
+            } catch (Exception e) {
+                last = e;
+                Thread.sleep(500);
+            }
+        }
+        throw new AssertionError("could not open the DevTools connection to chromium's page in 5 attempts", last);
     }
 
     private static String pageTarget(int port) throws Exception {

@@ -298,17 +298,39 @@ class ClusterIT {
         }
     }
 
+    /**
+     * Ports free now and below the kernel's ephemeral range (ip_local_port_range): the members start one after the
+     * other, and the first ones' outgoing join attempts take ephemeral ports, which once took the port picked for
+     * the third member ("Port [41031] is already in use") when the ports came from the ephemeral range.
+     */
     private static List<Integer> freePorts(int n) throws IOException {
-        List<ServerSocket> open = new ArrayList<>();
+        int ephemeralLow = 32768;
         try {
-            for (int i = 0; i < n; i++) {
-                open.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
+            // Not Files.readString: for a /proc file, which reports size 0, it returned only the first byte here.
+            String range;
+            try (var in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+                range = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
             }
-            return open.stream().map(ServerSocket::getLocalPort).toList();
-        } finally {
-            for (ServerSocket s : open) {
-                s.close();
+            ephemeralLow = Integer.parseInt(range.strip().split("\\s+")[0]);
+        } catch (IOException | NumberFormatException e) {
+            // keep Linux's default
+        }
+        java.util.Random random = new java.util.Random();
+        List<Integer> picked = new ArrayList<>();
+        for (int tries = 0; picked.size() < n && tries < 1000; tries++) {
+            int port = 10_000 + random.nextInt(Math.max(1, ephemeralLow - 10_000));
+            if (picked.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+                picked.add(s.getLocalPort());
+            } catch (IOException taken) {
+                // try another
             }
         }
+        if (picked.size() < n) {
+            throw new IOException("no " + n + " free ports from 10000 to below " + ephemeralLow + " on 127.0.0.1");
+        }
+        return picked;
     }
 }
