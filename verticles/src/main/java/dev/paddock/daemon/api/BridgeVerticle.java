@@ -10,7 +10,6 @@ import dev.paddock.daemon.metrics.DaemonMetrics;
 import dev.paddock.daemon.sandbox.SandboxRecord;
 import dev.paddock.daemon.sandbox.SandboxStore;
 import dev.paddock.vsock.agent.ExecProcess;
-import dev.paddock.vsock.agent.ExecRequest;
 import dev.paddock.vsock.agent.ExitStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -183,11 +182,7 @@ public final class BridgeVerticle extends VerticleBase {
 
     private Future<JsonObject> exec(Bus bus, JsonObject body) {
         String ref = ref(body);
-        List<String> argv = JsonBodies.strings(body, "argv", ExecRequest.MAX_ARGC);
-        if (argv.isEmpty()) {
-            throw DaemonException.invalid("argv", "argv is missing or empty; give the program and its arguments,"
-                    + " e.g. [\"sh\", \"-c\", \"make test\"]");
-        }
+        List<String> argv = ExecRoutes.argv(body);
         Map<String, String> env = JsonBodies.stringMap(body, "env", true);
         String cwd = JsonBodies.string(body, "cwd", "", "");
         String stdin = body.getString("stdin");

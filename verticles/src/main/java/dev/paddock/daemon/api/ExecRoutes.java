@@ -63,14 +63,20 @@ final class ExecRoutes {
         }
     }
 
-    private void exec(RoutingContext ctx) {
-        JsonObject body = JsonBodies.object(ctx);
-        JsonBodies.onlyFields(body, FIELDS, "");
+    /** An exec body's {@code argv}: at most ExecRequest.MAX_ARGC strings, and not empty (the API and the bridge). */
+    static List<String> argv(JsonObject body) {
         List<String> argv = JsonBodies.strings(body, "argv", ExecRequest.MAX_ARGC);
         if (argv.isEmpty()) {
             throw DaemonException.invalid("argv", "argv is missing or empty; give the program and its arguments,"
                     + " e.g. [\"sh\", \"-c\", \"make test\"]");
         }
+        return argv;
+    }
+
+    private void exec(RoutingContext ctx) {
+        JsonObject body = JsonBodies.object(ctx);
+        JsonBodies.onlyFields(body, FIELDS, "");
+        List<String> argv = argv(body);
         Map<String, String> env = JsonBodies.stringMap(body, "env", true);
         String cwd = JsonBodies.string(body, "cwd", "", "");
         String user = JsonBodies.string(body, "user", "", "");

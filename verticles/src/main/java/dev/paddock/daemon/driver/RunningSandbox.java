@@ -5,6 +5,16 @@ import io.vertx.core.Future;
 
 /** A sandbox a driver has booted: its agent connection, its end, and a way to end it at once. */
 public interface RunningSandbox {
+    /**
+     * {@code agent} as a future for the host proxies, which may be asked before boot completed: failed, naming the
+     * sandbox, while it is still null.
+     */
+    static io.vertx.core.Future<AgentClient> connectedAgent(AgentClient agent, String sandboxId) {
+        return agent != null ? io.vertx.core.Future.succeededFuture(agent)
+                : io.vertx.core.Future.failedFuture(new IllegalStateException("the agent of sandbox " + sandboxId
+                        + " is not connected yet; the sandbox is still booting"));
+    }
+
     /** The connection to the sandbox's agent, open and healthy when boot completed. */
     AgentClient agent();
 

@@ -61,9 +61,7 @@ final class LoopbackSandbox implements RunningSandbox {
     }
 
     private Future<AgentClient> agentFuture() {
-        AgentClient a = agent;
-        return a != null ? Future.succeededFuture(a) : Future.failedFuture(new IllegalStateException("the agent of"
-                + " sandbox " + sandboxId + " is not connected yet; the sandbox is still booting"));
+        return RunningSandbox.connectedAgent(agent, sandboxId);
     }
 
     @Override

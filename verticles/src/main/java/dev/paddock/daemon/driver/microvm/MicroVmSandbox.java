@@ -96,9 +96,7 @@ final class MicroVmSandbox implements RunningSandbox {
 
     /** The agent connection as a future, for the proxies (they may be asked before boot completed). */
     Future<AgentClient> agentFuture() {
-        AgentClient a = agent;
-        return a != null ? Future.succeededFuture(a) : Future.failedFuture(new IllegalStateException("the agent of"
-                + " sandbox " + sandboxId + " is not connected yet; the sandbox is still booting"));
+        return RunningSandbox.connectedAgent(agent, sandboxId);
     }
 
     @Override
