@@ -41,12 +41,6 @@ public record EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOp
         }
     }
 
-    /** Without a classify timeout: the default one. */
-    public EgressFilterOptions(Optional<InetSocketAddress> dnsServer, UnaryOperator<InetSocketAddress> dialRoute,
-                               Optional<Path> extraCa) {
-        this(dnsServer, dialRoute, extraCa, Duration.ofMillis(DEFAULT_CLASSIFY_TIMEOUT_MS));
-    }
-
     /** The environment, with the system properties over it. */
     public static EgressFilterOptions fromEnvironmentAndProperties() {
         Map<String, String> env = new HashMap<>(System.getenv());

@@ -69,7 +69,8 @@ class EgressFiltersTest {
                         + " \"ports\": [80]}]}"));
         registry.putSandbox("sb-1", "{}");
         EgressFilterOptions options = new EgressFilterOptions(java.util.Optional.empty(),
-                d -> d.getAddress().getHostAddress().equals(ALLOWED_IP) ? upstream : d, java.util.Optional.empty());
+                d -> d.getAddress().getHostAddress().equals(ALLOWED_IP) ? upstream : d, java.util.Optional.empty(),
+                EgressFilterOptions.DEFAULTS.classifyTimeout());
         UpstreamResolver.Factory names = (v, ctx) -> new UpstreamResolver() {
             @Override
             public Future<UpstreamAnswer> resolve(String name, DnsRecordType type) {
