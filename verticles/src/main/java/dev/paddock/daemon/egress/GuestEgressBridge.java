@@ -49,6 +49,7 @@ public final class GuestEgressBridge {
     private final SocketAddress handoff;
     private final SocketAddress dns;
     private final NetClient client;
+    private final Vertx vertx;
 
     /**
      * @param sandboxId the sandbox whose VM the streams come from
@@ -63,6 +64,7 @@ public final class GuestEgressBridge {
         this.sandboxId = sandboxId;
         this.handoff = SocketAddress.inetSocketAddress(handoff);
         this.dns = SocketAddress.inetSocketAddress(dnsTcp);
+        this.vertx = vertx;
         this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
     }
 
@@ -117,7 +119,11 @@ public final class GuestEgressBridge {
     }
 
     private void connectAndSplice(DuplexStream guest, SocketAddress target, Buffer first, String what) {
-        client.connect(target).onComplete(ar -> {
+        // Called on the guest stream's context; the connect completes on the client's. The guest stream is only
+        // touched back on its own context: a stream that is not safe across threads (a NetSocket) once lost the
+        // first bytes of a DNS query when the splice set its handlers from the client's event loop.
+        io.vertx.core.Context streamContext = vertx.getOrCreateContext();
+        client.connect(target).onComplete(ar -> streamContext.runOnContext(v -> {
             if (ar.failed()) {
                 guest.abort();
                 return;
@@ -133,6 +139,6 @@ public final class GuestEgressBridge {
                 }
                 Splice.join(guest, host);
             });
-        });
+        }));
     }
 }
