@@ -44,6 +44,9 @@ public final class BootBenchmark {
         List<KernelEntry> entries = Arrays.stream(opt.getOrDefault("entries", "bzimage,pvh").split(","))
                 .map(e -> KernelEntry.valueOf(e.strip().toUpperCase(Locale.ROOT))).toList();
 
+        // Where the boot server's stderr and any JVM crash report go (the working directory may be read-only).
+        Path logDir = Path.of(opt.getOrDefault("stage", System.getProperty("java.io.tmpdir")));
+        Files.createDirectories(logDir);
         List<VmmUnderTest> vmms = new ArrayList<>();
         for (String v : opt.getOrDefault("vmms", "qemu,paddock").split(",")) {
             switch (v.strip()) {
@@ -57,8 +60,10 @@ public final class BootBenchmark {
                 case "paddock-daemon" -> vmms.add(new VmmUnderTest.PaddockDaemon(
                         ProcessHandle.current().info().command().orElseThrow(
                                 () -> new IllegalStateException("cannot tell which java runs this benchmark")),
-                        Arrays.stream(opt.getOrDefault("daemon-jvm-options", "").split(" "))
-                                .filter(s -> !s.isBlank()).toList(),
+                        java.util.stream.Stream.concat(
+                                Arrays.stream(opt.getOrDefault("daemon-jvm-options", "").split(" ")).filter(s -> !s.isBlank()),
+                                java.util.stream.Stream.of("-XX:ErrorFile=" + logDir.resolve("paddock-boot-server-hs_err_pid%p.log")))
+                                .toList(),
                         System.getProperty("java.class.path")));
                 default -> throw new IllegalArgumentException("--vmms: unknown VMM \"" + v
                         + "\"; use qemu, paddock and/or paddock-daemon");
@@ -69,17 +74,11 @@ public final class BootBenchmark {
                 runs, memoryMiB, cpus, entries, image.dir(), image.cmdline());
         Map<KernelEntry, Map<String, List<ConsoleRun.Result>>> results = new EnumMap<>(KernelEntry.class);
         boolean failed = false;
-        ConsoleRun.BootServer server = null;
+        ServerSlot server = new ServerSlot(logDir);
         for (VmmUnderTest vmm : vmms) {
             if (vmm instanceof VmmUnderTest.PaddockDaemon daemon) {
                 // The daemon's JVM starts before any timed run, as Paddock's daemon is up before a sandbox starts.
-                // Its first boot is a fresh JVM's cold one: printed, not counted (a running daemon is past it).
-                server = ConsoleRun.BootServer.start(daemon.command(image, entries.get(0), memoryMiB, cpus), timeout);
-                ConsoleRun.Result first = ConsoleRun.request(server, daemon.request(image, entries.get(0)),
-                        new GuestReport(cpus, diskFile), timeout);
-                System.out.printf(Locale.ROOT, "paddock-daemon: first boot in the fresh daemon JVM (not counted): marker %s after the"
-                        + " request, %s%s%n", seconds(first.startToMarkerNanos()), String.join(", ", first.childTimings()),
-                        first.ok() ? "" : "  BROKEN: " + first.problems());
+                server.start(daemon, image, entries.get(0), memoryMiB, cpus, new GuestReport(cpus, diskFile), timeout);
             }
         }
         for (int round = 1; round <= runs; round++) {
@@ -89,8 +88,12 @@ public final class BootBenchmark {
                     java.util.Collections.reverse(order);
                 }
                 for (VmmUnderTest vmm : order) {
+                    if (vmm instanceof VmmUnderTest.PaddockDaemon daemon && !server.alive()) {
+                        // A dead server would fail every later request; a new one boots once uncounted first.
+                        server.start(daemon, image, entry, memoryMiB, cpus, new GuestReport(cpus, diskFile), timeout);
+                    }
                     ConsoleRun.Result r = vmm instanceof VmmUnderTest.PaddockDaemon daemon
-                            ? ConsoleRun.request(server, daemon.request(image, entry), new GuestReport(cpus, diskFile), timeout)
+                            ? ConsoleRun.request(server.current(), daemon.request(image, entry), new GuestReport(cpus, diskFile), timeout)
                             : ConsoleRun.run(vmm.command(image, entry, memoryMiB, cpus), new GuestReport(cpus, diskFile), timeout);
                     results.computeIfAbsent(entry, e -> new LinkedHashMap<>())
                             .computeIfAbsent(vmm.name(), n -> new ArrayList<>()).add(r);
@@ -107,13 +110,61 @@ public final class BootBenchmark {
                 }
             }
         }
-        if (server != null) {
-            server.close();
-        }
+        server.close();
         summarize(results);
+        if (server.brokenFirstBoots > 0) {
+            System.out.println("boot benchmark: " + server.brokenFirstBoots + " uncounted first boot(s) of a boot server were BROKEN (above)");
+            failed = true;
+        }
         if (failed) {
             System.out.println("boot benchmark: some runs did not boot correctly (BROKEN above); their figures are not trustworthy");
             System.exit(1);
+        }
+    }
+
+    /**
+     * The benchmark's one boot server, started again (with a fresh stderr file) when it has died. Each start is
+     * followed by one boot that is printed and not counted: a fresh JVM's cold boot, which a running daemon is past.
+     */
+    private static final class ServerSlot {
+        private final Path logDir;
+        private ConsoleRun.BootServer server;
+        private int starts;
+        private int brokenFirstBoots;
+
+        ServerSlot(Path logDir) {
+            this.logDir = logDir;
+        }
+
+        void start(VmmUnderTest.PaddockDaemon daemon, TestImage image, KernelEntry entry, int memoryMiB, int cpus,
+                GuestReport report, long timeout) throws Exception {
+            if (server != null) {
+                System.out.println("paddock-daemon: the boot server is gone (" + server.death() + "); starting another");
+            }
+            Path stderr = logDir.resolve("paddock-boot-server-" + (++starts) + ".stderr");
+            server = ConsoleRun.BootServer.start(daemon.command(image, entry, memoryMiB, cpus), stderr, timeout);
+            ConsoleRun.Result first = ConsoleRun.request(server, daemon.request(image, entry), report, timeout);
+            System.out.printf(Locale.ROOT, "paddock-daemon: first boot in the fresh daemon JVM #%d (not counted, stderr in %s): marker %s"
+                    + " after the request, %s%s%n", starts, stderr, seconds(first.startToMarkerNanos()),
+                    String.join(", ", first.childTimings()), first.ok() ? "" : "  BROKEN: " + first.problems());
+            if (!first.ok()) {
+                brokenFirstBoots++;
+                System.out.println("---- console tail ----\n" + first.consoleTail() + "----------------------");
+            }
+        }
+
+        boolean alive() {
+            return server != null && server.alive();
+        }
+
+        ConsoleRun.BootServer current() {
+            return server;
+        }
+
+        void close() throws Exception {
+            if (server != null) {
+                server.close();
+            }
         }
     }
 

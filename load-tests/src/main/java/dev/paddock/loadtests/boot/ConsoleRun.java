@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -71,9 +73,12 @@ final class ConsoleRun {
     /**
      * One boot through a running {@link PaddockBootServer}: the clock starts immediately before the request line is
      * written, as when a daemon is asked to start a sandbox, and the run ends at its {@code PADDOCK-BOOT-DONE} line.
-     * A run that overstays {@code timeoutSeconds} kills the server (later runs then fail).
+     * A run that overstays {@code timeoutSeconds} kills the server. A server that is dead, or dies mid-run, gives a
+     * broken result naming its exit status and the end of its stderr, never an exception: the caller decides
+     * whether to start another ({@link BootServer#alive()}).
      */
-    static Result request(BootServer server, String request, GuestReport report, long timeoutSeconds) throws IOException {
+    static Result request(BootServer server, String request, GuestReport report, long timeoutSeconds)
+            throws InterruptedException {
         long start = System.nanoTime();
         Thread watchdog = new Thread(() -> {
             try {
@@ -85,25 +90,33 @@ final class ConsoleRun {
         }, "boot-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
-        server.send(request);
         ConsoleLines lines = new ConsoleLines(report);
         int exit = 1;
-        String text;
         boolean done = false;
-        while ((text = server.readLine()) != null) {
-            long now = System.nanoTime();
-            if (text.startsWith(PaddockBootServer.DONE)) {
-                exit = text.startsWith(PaddockBootServer.DONE + "exit=0") ? 0 : 1;
-                done = true;
-                break;
+        String sendFailure = null;
+        try {
+            server.send(request);
+            String text;
+            while ((text = server.readLine()) != null) {
+                long now = System.nanoTime();
+                if (text.startsWith(PaddockBootServer.DONE)) {
+                    exit = text.startsWith(PaddockBootServer.DONE + "exit=0") ? 0 : 1;
+                    done = true;
+                    break;
+                }
+                lines.accept(text, now);
             }
-            lines.accept(text, now);
+        } catch (IOException e) {
+            sendFailure = e.toString();
         }
         long exitAt = System.nanoTime();
         watchdog.interrupt();
         List<String> problems = new ArrayList<>(report.problems());
         if (!done) {
-            problems.add("the boot server ended (or was killed after the " + timeoutSeconds + " s timeout) mid-run");
+            problems.add("the boot server ended mid-run" + (sendFailure == null ? "" : " (" + sendFailure + ")")
+                    + (exitAt - start >= TimeUnit.SECONDS.toNanos(timeoutSeconds)
+                            ? ", killed after the " + timeoutSeconds + " s timeout" : "")
+                    + ": " + server.death());
         } else if (exit != 0) {
             problems.add("the VM did not end with the guest's own power-off");
         }
@@ -111,25 +124,47 @@ final class ConsoleRun {
                 lines.childTimings, problems, lines.tail.toString());
     }
 
-    /** A running {@link PaddockBootServer} process: requests on its stdin, lines from its stdout. */
-    record BootServer(Process process, java.io.BufferedReader out, java.io.Writer in) {
-        static BootServer start(List<String> command, long timeoutSeconds) throws IOException {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    /**
+     * A running {@link PaddockBootServer} process: requests on its stdin, lines from its stdout, its stderr in a
+     * file of its own (so nothing the JVM says can block it or mix with the console, and a death says why).
+     */
+    record BootServer(Process process, java.io.BufferedReader out, java.io.Writer in, Path stderr) {
+        /** How long {@link #death()} waits for a server whose stdout ended to exit. */
+        private static final long EXIT_WAIT_SECONDS = 10;
+
+        static BootServer start(List<String> command, Path stderr, long timeoutSeconds) throws IOException {
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(stderr.toFile())).start();
             BootServer server = new BootServer(p,
                     new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)),
-                    new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+                    new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8), stderr);
+            Thread watchdog = new Thread(() -> {
+                try {
+                    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                        p.destroyForcibly(); // not ready in time: unblocks the read below
+                    }
+                } catch (InterruptedException e) {
+                    // ready first
+                }
+            }, "boot-server-start-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+            StringBuilder seen = new StringBuilder();
             String line;
             while ((line = server.readLine()) != null) {
                 if (line.equals(PaddockBootServer.READY)) {
+                    watchdog.interrupt();
                     return server;
                 }
-                if (System.nanoTime() > deadline) {
-                    break;
-                }
+                seen.append(line).append('\n');
             }
+            watchdog.interrupt();
             p.destroyForcibly();
-            throw new IOException("the Paddock boot server did not start (" + String.join(" ", command) + ")");
+            throw new IOException("the Paddock boot server did not start (" + String.join(" ", command) + "); stdout: "
+                    + seen + "; " + server.death());
+        }
+
+        boolean alive() {
+            return process.isAlive();
         }
 
         void send(String line) throws IOException {
@@ -140,6 +175,27 @@ final class ConsoleRun {
         String readLine() throws IOException {
             String line = out.readLine();
             return line == null ? null : line.replace("\r", "");
+        }
+
+        /** Why the server is gone: its exit status (a signal shows as 128 + N) and the end of its stderr. */
+        String death() {
+            String status;
+            try {
+                status = process.waitFor(EXIT_WAIT_SECONDS, TimeUnit.SECONDS)
+                        ? "exit status " + process.exitValue() : "still running " + EXIT_WAIT_SECONDS + " s after its stdout ended";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                status = "interrupted while waiting for it to exit";
+            }
+            String err;
+            try {
+                String all = Files.readString(stderr, StandardCharsets.UTF_8);
+                err = all.isBlank() ? "its stderr (" + stderr + ") is empty"
+                        : "its stderr (" + stderr + ") ends: " + all.substring(Math.max(0, all.length() - 4000)).strip();
+            } catch (IOException e) {
+                err = "its stderr (" + stderr + ") cannot be read: " + e;
+            }
+            return status + "; " + err;
         }
 
         void close() throws IOException, InterruptedException {

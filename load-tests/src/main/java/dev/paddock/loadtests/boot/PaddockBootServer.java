@@ -15,7 +15,8 @@ import java.util.Optional;
  * request, the way the Paddock daemon starts sandboxes in its own process. It prints {@link #READY} once it listens,
  * then for every stdin line {@code boot <kernel path>} builds and boots one VM exactly as {@link PaddockBootOnce}
  * does (console on stdout, the same {@code PADDOCK-BOOT-TIMING} lines) and ends the run with
- * {@code PADDOCK-BOOT-DONE exit=<0|1>}. End of input ends the server.
+ * {@code PADDOCK-BOOT-DONE exit=<0|1>}, also after a boot that threw (its stack trace goes to stderr). End of
+ * input ends the server, as does a {@link VirtualMachineError} (after its DONE line).
  *
  * <p>Options: as {@link PaddockBootOnce}, without {@code --kernel}.
  */
@@ -47,9 +48,16 @@ public final class PaddockBootServer {
             try {
                 stop = PaddockBootOnce.bootAndReport(opt, Path.of(line.substring(REQUEST.length()).strip()), out,
                         new PaddockBootOnce.MarkerWatch(out));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Said on both streams, and the run still ends with its DONE line, so the benchmark sees why.
+                e.printStackTrace();
                 out.println("boot failed: " + e);
-                stop = Optional.empty();
+                out.println(DONE + "exit=1");
+                out.flush();
+                if (e instanceof VirtualMachineError) {
+                    throw e; // out of memory or a broken JVM: this server cannot be trusted with another boot
+                }
+                continue;
             }
             out.println(DONE + "exit=" + (stop.isPresent() && stop.get().reason().isCleanPowerOff() ? 0 : 1));
             out.flush();
