@@ -58,7 +58,7 @@ fi
 
 # --- 3. root image -------------------------------------------------------------------------------
 sources_text() { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true; }
-rootfs_key="$( { cat "$here/rootfs.sh" "$here/packages" "$here/customize.sh"; sources_text; } | hash_of)"
+rootfs_key="$( { cat "$here/rootfs.sh" "$here/packages" "$here/customize.sh" "$here/paddock-runc"; sources_text; } | hash_of)"
 rootfs="$out/rootfs-$rootfs_key.ext4"
 step rootfs "Debian bookworm, read-only ext4 (key $rootfs_key)"
 if [ ! -f "$rootfs" ]; then

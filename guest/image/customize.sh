@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # customize.sh ROOT: mmdebstrap's customize hook for the sandbox root image. It runs on the host after all
 # packages are installed, with ROOT the finished tree; commands that must see the image's own
-# /etc/passwd run chrooted into it. Everything here is part of the root image's cache key.
+# /etc/passwd run chrooted into it. Everything here, and the files it installs from this directory
+# (paddock-runc), is part of the root image's cache key.
 set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$1"
 [ -d "$root/etc" ] || { echo "customize.sh: $root is not a root file system" >&2; exit 1; }
 
@@ -26,13 +28,18 @@ HOSTS
 rm -f "$root/etc/resolv.conf"
 : > "$root/etc/resolv.conf"
 
-# dockerd: overlay2 on the state disk's /var/lib/docker, logs bounded. Its own iptables rules stay on.
+# dockerd: overlay2 on the state disk's /var/lib/docker, logs bounded. Its own iptables rules stay on. Its
+# default runtime is paddock-runc, which wraps runc to put the guest's CA bundle (with the sandbox's egress CA)
+# into every container it starts (docs/egress.md, "Containers").
+install -D -m 0755 "$here/paddock-runc" "$root/usr/local/lib/paddock/paddock-runc"
 mkdir -p "$root/etc/docker"
 cat > "$root/etc/docker/daemon.json" <<'JSON'
 {
   "storage-driver": "overlay2",
   "log-driver": "json-file",
-  "log-opts": { "max-size": "10m", "max-file": "3" }
+  "log-opts": { "max-size": "10m", "max-file": "3" },
+  "default-runtime": "paddock",
+  "runtimes": { "paddock": { "path": "/usr/local/lib/paddock/paddock-runc" } }
 }
 JSON
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rootfs.sh OUT_IMAGE: builds the sandbox root image, Debian bookworm with ./packages, as a read-only ext4
 # file system image at OUT_IMAGE (docs/guest-image.md). Called by build.sh, which caches the result under a
-# hash of this script, ./packages, ./customize.sh and the host's apt sources. Runs as root.
+# hash of this script, ./packages, ./customize.sh (and ./paddock-runc, which it installs) and the host's apt
+# sources. Runs as root.
 #
 # mmdebstrap (variant minbase) builds the tree from the sources this host's apt uses: each file of
 # /etc/apt/sources.list and /etc/apt/sources.list.d/ is handed to it as a MIRROR argument and copied into the

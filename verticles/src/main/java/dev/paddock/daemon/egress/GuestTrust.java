@@ -17,9 +17,10 @@ import io.vertx.core.buffer.Buffer;
  * certificate (it is in {@code /usr/local/share/ca-certificates}). The same certificate is appended only once
  * across reboots. Run before the sandbox is READY, so before any {@code docker pull} of the user's.
  *
- * <p>Not covered (docs/egress.md, "The guest side"): the trust stores inside containers' own images (a container
- * has its image's {@code /etc/ssl}), and runtimes with their own bundles (Java's cacerts, Python's certifi,
- * Node's built-in list).
+ * <p>Containers that the guest's dockerd starts get this bundle too: the image's default runtime,
+ * {@code guest/image/paddock-runc}, bind-mounts it into each one when {@value #GUEST_PATH} exists (docs/egress.md,
+ * "Containers"). Not covered: runtimes with their own bundles (Java's cacerts, Python's certifi, Node's built-in
+ * list).
  */
 public final class GuestTrust {
     public static final String GUEST_PATH = "/usr/local/share/ca-certificates/paddock-egress.crt";
