@@ -3,44 +3,14 @@ package dev.paddock.daemon.driver.microvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paddock.daemon.api.ApiClient;
-import dev.paddock.netpolicy.ca.CertificateMinter;
-import dev.paddock.netpolicy.ca.Pem;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.handler.codec.dns.DatagramDnsQuery;
-import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
-import io.netty.handler.codec.dns.DatagramDnsResponse;
-import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
-import io.netty.handler.codec.dns.DefaultDnsRawRecord;
-import io.netty.handler.codec.dns.DnsQuestion;
-import io.netty.handler.codec.dns.DnsRecordType;
-import io.netty.handler.codec.dns.DnsResponseCode;
-import io.netty.handler.codec.dns.DnsSection;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.PemKeyCertOptions;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.cert.X509Certificate;
-import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,40 +29,13 @@ class EgressInSandboxIT {
     @Test
     void curlAllowedDeniedAndASecretThatStaysOnTheHost() throws Exception {
         Vertx side = Vertx.vertx();
-        EventLoopGroup dnsGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         Path work = Files.createTempDirectory("egress-it");
-        try {
-            // An HTTPS upstream with its own test CA, echoing the Authorization header it got.
-            Instant now = Instant.now();
-            KeyPair caKeys = CertificateMinter.newKeyPair();
-            X509Certificate testCa = CertificateMinter.selfSignedCa("egress IT upstream CA", caKeys,
-                    now.minusSeconds(3600), now.plusSeconds(86400));
-            KeyPair leafKeys = CertificateMinter.newKeyPair();
-            X509Certificate leaf = CertificateMinter.serverLeaf(ALLOWED, leafKeys, testCa, caKeys.getPrivate(),
-                    now.minusSeconds(3600), now.plusSeconds(86400));
-            HttpServer https = side.createHttpServer(new HttpServerOptions().setSsl(true).setSslHandshakeTimeout(170)
-                    .setKeyCertOptions(
-                    new PemKeyCertOptions().setKeyValue(Buffer.buffer(Pem.privateKey(leafKeys.getPrivate())))
-                            .setCertValue(Buffer.buffer(Pem.certificate(leaf)))))
-                    .requestHandler(r -> r.response().end("upstream saw auth=[" + r.getHeader("Authorization") + "]\n"));
-            // SSL set-up under TCG takes tens of seconds (the first run timed out at 10 s here)
-            https.listen(0, "127.0.0.1").await(180, TimeUnit.SECONDS);
-            Path caFile = work.resolve("upstream-ca.pem");
-            Files.writeString(caFile, Pem.certificate(testCa));
-            // One handshake with the upstream first, from this JVM: under the emulated accelerator a cold JVM's
-            // first TLS handshakes take tens of seconds, on the test server's side as well as the proxy's.
-            io.vertx.core.http.HttpClient warm = side.createHttpClient(new io.vertx.core.http.HttpClientOptions()
-                    .setSsl(true).setVerifyHost(false).setSslHandshakeTimeout(170).setTrustOptions(new io.vertx.core.net.PemTrustOptions()
-                            .addCertValue(Buffer.buffer(Pem.certificate(testCa)))));
-            warm.request(HttpMethod.GET, https.actualPort(), "127.0.0.1", "/").compose(r -> r.send())
-                    .compose(r -> r.body()).await(180, TimeUnit.SECONDS);
-            warm.close();
-            Channel dns = testDns(dnsGroup, Map.of(ALLOWED, ALLOWED_IP, DENIED, DENIED_IP));
-
-            System.setProperty("paddock.egress.dnsServer", "127.0.0.1:" + ((InetSocketAddress) dns.localAddress()).getPort());
-            System.setProperty("paddock.egress.dialRoute", ALLOWED_IP + ":443=127.0.0.1:" + https.actualPort()
-                    + "," + DENIED_IP + ":80=127.0.0.1:" + https.actualPort());
-            System.setProperty("paddock.egress.extraCa", caFile.toString());
+        try (EgressTestNet net = new EgressTestNet(side, work)) {
+            // An HTTPS upstream with the test CA, echoing the Authorization header it got.
+            HttpServer https = net.https(ALLOWED,
+                    r -> r.response().end("upstream saw auth=[" + r.getHeader("Authorization") + "]\n"));
+            net.install(Map.of(ALLOWED, ALLOWED_IP, DENIED, DENIED_IP),
+                    Map.of(ALLOWED_IP + ":443", https.actualPort(), DENIED_IP + ":80", https.actualPort()));
 
             try (VmItSupport it = VmItSupport.start("pd-eg")) {
                 ApiClient.Response secret = it.api.put("/v1/secrets/testtoken", new JsonObject().put("value", SECRET_VALUE)
@@ -148,41 +91,7 @@ class EgressInSandboxIT {
                 assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
             }
         } finally {
-            System.clearProperty("paddock.egress.dnsServer");
-            System.clearProperty("paddock.egress.dialRoute");
-            System.clearProperty("paddock.egress.extraCa");
-            // best effort: a failure to close must not hide the test's own failure
-            dnsGroup.shutdownGracefully();
             side.close();
         }
-    }
-
-    /** A DNS server on loopback UDP answering A queries from a fixed zone, NXDOMAIN otherwise. */
-    private static Channel testDns(EventLoopGroup group, Map<String, String> zone) throws Exception {
-        return new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                .handler(new ChannelInitializer<NioDatagramChannel>() {
-                    @Override
-                    protected void initChannel(NioDatagramChannel ch) {
-                        ch.pipeline().addLast(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(),
-                                new SimpleChannelInboundHandler<DatagramDnsQuery>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, DatagramDnsQuery q) throws Exception {
-                                        DnsQuestion question = q.recordAt(DnsSection.QUESTION);
-                                        String name = question.name().replaceAll("\\.$", "");
-                                        DatagramDnsResponse r = new DatagramDnsResponse(q.recipient(), q.sender(), q.id());
-                                        r.addRecord(DnsSection.QUESTION, question);
-                                        String ip = zone.get(name);
-                                        if (ip == null) {
-                                            r.setCode(DnsResponseCode.NXDOMAIN);
-                                        } else if (question.type() == DnsRecordType.A) {
-                                            r.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(),
-                                                    DnsRecordType.A, 300, Unpooled.wrappedBuffer(
-                                                            InetAddress.getByName(ip).getAddress())));
-                                        }
-                                        ctx.writeAndFlush(r);
-                                    }
-                                });
-                    }
-                }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
     }
 }
