@@ -187,7 +187,7 @@ public final class BridgeVerticle extends VerticleBase {
         String cwd = JsonBodies.string(body, "cwd", "", "");
         String stdin = body.getString("stdin");
         return bus.<LifecycleRequests.AgentHandle>request(Addresses.SANDBOX_AGENT, new LifecycleRequests.Ref(ref))
-                .compose(h -> h.agent().exec(ExecRoutes.request(argv, h.sandbox().spec().env(), env, cwd, ""))
+                .compose(h -> h.agent().exec(ExecRoutes.request(argv, h.sandbox().spec(), env, cwd, ""))
                         .recover(e -> Future.failedFuture(ExecRoutes.execFailure(h.sandbox().id(), argv, e))))
                 .compose(p -> {
                     io.vertx.core.Context here = vertx.getOrCreateContext();

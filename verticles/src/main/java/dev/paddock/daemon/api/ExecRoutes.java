@@ -21,7 +21,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,11 +50,10 @@ final class ExecRoutes {
         router.post("/v1/sandboxes/:sandbox/exec").handler(this::exec);
     }
 
-    /** The request as the agent gets it: the sandbox's env under the exec's own. */
-    static ExecRequest request(List<String> argv, Map<String, String> sandboxEnv, Map<String, String> execEnv,
-                               String cwd, String user) {
-        Map<String, String> env = new LinkedHashMap<>(sandboxEnv);
-        env.putAll(execEnv);
+    /** The request as the agent gets it, with the environment of {@link GuestEnv}. */
+    static ExecRequest request(List<String> argv, dev.paddock.daemon.sandbox.SandboxSpec spec,
+                               Map<String, String> execEnv, String cwd, String user) {
+        Map<String, String> env = GuestEnv.of(spec, execEnv, user);
         try {
             return new ExecRequest(argv, List.of(), cwd, user, java.util.Optional.empty()).withEnv(env);
         } catch (IllegalArgumentException e) {
@@ -91,8 +89,7 @@ final class ExecRoutes {
         bus.<LifecycleRequests.AgentHandle>request(Addresses.SANDBOX_AGENT,
                         new LifecycleRequests.Ref(SandboxRoutes.ref(ctx)))
                 .compose(h -> {
-                    ExecRequest req = request(argv, dev.paddock.daemon.egress.SecretEnv.withPlaceholders(
-                            h.sandbox().spec().env(), h.sandbox().spec().secrets()), env, cwd, user);
+                    ExecRequest req = request(argv, h.sandbox().spec(), env, cwd, user);
                     return h.agent().exec(req).map(p -> new Started(h, p)).recover(e -> Future.failedFuture(
                             execFailure(h.sandbox().id(), argv, e)));
                 })

@@ -62,7 +62,7 @@ final class TtyRoute {
         Context here = vertx.getOrCreateContext();
         bus.<LifecycleRequests.AgentHandle>request(Addresses.SANDBOX_AGENT, new LifecycleRequests.Ref(SandboxRoutes.ref(ctx)))
                 .compose(h -> {
-                    ExecRequest req = ExecRoutes.request(argv, h.sandbox().spec().env(), env, cwd, user)
+                    ExecRequest req = ExecRoutes.request(argv, h.sandbox().spec(), env, cwd, user)
                             .withTty(rows, cols);
                     return h.agent().exec(req).recover(e -> Future.failedFuture(
                             ExecRoutes.execFailure(h.sandbox().id(), argv, e)));
