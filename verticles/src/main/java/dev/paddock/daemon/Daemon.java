@@ -53,6 +53,7 @@ public final class Daemon {
     /** This daemon's cluster membership, or null for a plain daemon. */
     private final Cluster cluster;
     private final List<String> deployments = new ArrayList<>();
+    private volatile SandboxDriver driver;
     private ApiVerticle api;
     private dev.paddock.daemon.api.BridgeVerticle bridge;
     private String token;
@@ -115,6 +116,11 @@ public final class Daemon {
     /** This daemon's cluster membership, or null for a plain daemon. */
     public Cluster cluster() {
         return cluster;
+    }
+
+    /** The sandbox driver this daemon boots sandboxes with (set once it has started). */
+    public SandboxDriver driver() {
+        return driver;
     }
 
     public DaemonConfig config() {
@@ -209,6 +215,7 @@ public final class Daemon {
     }
 
     private Future<Void> deploy(SandboxDriver driver) {
+        this.driver = driver;
         SandboxStore store = new SandboxStore(config.sandboxesDir());
         Duration slow = config.bootTimeout().plusSeconds(dev.paddock.daemon.sandbox.Limits.MAX_STOP_TIMEOUT_S + 30);
         JsonObject info = new JsonObject().put("version", VERSION).put("apiVersion", "1")

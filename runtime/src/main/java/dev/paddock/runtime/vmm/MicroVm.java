@@ -5,6 +5,7 @@ import dev.paddock.hypervisor.linux.Kvm;
 import dev.paddock.hypervisor.linux.KvmVcpu;
 import dev.paddock.hypervisor.linux.KvmVm;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
+import dev.paddock.hypervisor.memory.GuestScan;
 import dev.paddock.hypervisor.x86.Regs;
 import dev.paddock.hypervisor.x86.Segment;
 import dev.paddock.runtime.acpi.AcpiPowerControl;
@@ -426,6 +427,20 @@ public final class MicroVm implements AutoCloseable {
             state = VmState.PAUSED;
         }
         listener.paused();
+    }
+
+    /**
+     * How often each needle occurs in this VM's RAM (host-side forensics, {@link GuestScan}): the egress tests
+     * prove with it that a secret the host injects on the way out never entered the guest. Only while
+     * {@link #pause() paused}, so the picture is consistent; the VM cannot release its RAM during the scan.
+     */
+    public long[] countInMemory(java.util.List<byte[]> needles) {
+        synchronized (lock) {
+            if (state != VmState.PAUSED || released) {
+                throw new IllegalStateException("VM " + name + " must be paused for a memory scan: it is " + state);
+            }
+            return GuestScan.countInMemory(memory, needles);
+        }
     }
 
     /** Lets the parked vCPU threads run the guest again. */

@@ -60,6 +60,8 @@ public final class MicroVmDriver implements SandboxDriver {
     private final Vertx vertx;
     private final Path imageDirectory;
     private final GuestCids cids = new GuestCids();
+    /** The sandboxes whose VM runs, by sandbox id: for host-side inspection ({@link #running}). */
+    private final java.util.Map<String, MicroVmSandbox> live = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param imageDirectory a built sandbox image ({@link SandboxImage}), read again at every boot */
     public MicroVmDriver(Vertx vertx, Path imageDirectory) {
@@ -75,6 +77,11 @@ public final class MicroVmDriver implements SandboxDriver {
     /** The files a sandbox's host sockets live at (removed again when it ends). */
     public static List<String> socketFiles() {
         return List.of(VSOCK_SOCKET, DOCKER_SOCKET);
+    }
+
+    /** The sandbox {@code id}'s running microVM, if it runs on this driver. */
+    java.util.Optional<MicroVmSandbox> running(String id) {
+        return java.util.Optional.ofNullable(live.get(id));
     }
 
     @Override
@@ -98,6 +105,8 @@ public final class MicroVmDriver implements SandboxDriver {
             MicroVm vm = build(request, image, disk.path(), cid, console, muxer);
             muxer.attach(vm.vsock());
             MicroVmSandbox sandbox = new MicroVmSandbox(vertx, id, vm, cid, console, muxer, () -> cids.release(cid));
+            live.put(id, sandbox);
+            sandbox.exit().onComplete(ignored -> live.remove(id, sandbox));
             vm.start();
             listener.progress("vm-started", vm + ", guest CID " + cid + ", kernel " + image.kernel().getFileName());
             return sandbox;

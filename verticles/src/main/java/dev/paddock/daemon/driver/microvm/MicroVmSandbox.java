@@ -53,6 +53,19 @@ final class MicroVmSandbox implements RunningSandbox {
         }));
     }
 
+    /**
+     * Occurrences of each needle in the guest's RAM, the VM paused for the scan and resumed after it (blocking:
+     * not on an event loop). For host-side forensics: a secret injected by the egress proxy must count zero.
+     */
+    long[] countInGuestMemory(List<byte[]> needles) {
+        vm.pause();
+        try {
+            return vm.countInMemory(needles);
+        } finally {
+            vm.resume();
+        }
+    }
+
     /** The VM's vsock muxer: the daemon's egress bridge registers the guest's egress and DNS ports on it. */
     @Override
     public java.util.Optional<VsockMuxer> vsock() {

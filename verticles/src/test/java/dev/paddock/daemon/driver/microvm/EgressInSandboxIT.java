@@ -3,13 +3,16 @@ package dev.paddock.daemon.driver.microvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paddock.daemon.api.ApiClient;
+import dev.paddock.hypervisor.memory.GuestScan;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -31,9 +34,14 @@ class EgressInSandboxIT {
         Vertx side = Vertx.vertx();
         Path work = Files.createTempDirectory("egress-it");
         try (EgressTestNet net = new EgressTestNet(side, work)) {
-            // An HTTPS upstream with the test CA, echoing the Authorization header it got.
-            HttpServer https = net.https(ALLOWED,
-                    r -> r.response().end("upstream saw auth=[" + r.getHeader("Authorization") + "]\n"));
+            // An HTTPS upstream with the test CA. What arrived stays here: echoing the value back would put it in the
+            // guest, and the scans at the end would rightly find it there.
+            java.util.concurrent.atomic.AtomicReference<String> upstreamSaw = new java.util.concurrent.atomic.AtomicReference<>();
+            HttpServer https = net.https(ALLOWED, r -> {
+                String auth = String.valueOf(r.getHeader("Authorization"));
+                upstreamSaw.set(auth);
+                r.response().end("upstream got the secret: " + auth.equals("Bearer " + SECRET_VALUE) + "\n");
+            });
             net.install(Map.of(ALLOWED, ALLOWED_IP, DENIED, DENIED_IP),
                     Map.of(ALLOWED_IP + ":443", https.actualPort(), DENIED_IP + ":80", https.actualPort()));
 
@@ -80,12 +88,15 @@ class EgressInSandboxIT {
                             ok.output("stderr"), verbose.output("stdout"), it.consoleLog(id),
                             Files.exists(auditFile) ? Files.readString(auditFile) : "(none)").isZero();
                 }
-                assertThat(ok.output("stdout")).contains("upstream saw auth=[Bearer " + SECRET_VALUE + "]");
+                assertThat(ok.output("stdout")).isEqualTo("upstream got the secret: true\n");
+                assertThat(upstreamSaw.get()).isEqualTo("Bearer " + SECRET_VALUE);
 
                 // UDP other than DNS goes nowhere; the audit log has every decision, never the value
                 Path audit = it.state.resolve("egress-audit.jsonl");
                 String log = Files.readString(audit);
                 assertThat(log).contains("\"sandbox\":\"" + id + "\"").contains(ALLOWED).doesNotContain(SECRET_VALUE);
+
+                secretNeverEnteredTheGuest(it, id);
 
                 ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
                 assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
@@ -93,5 +104,43 @@ class EgressInSandboxIT {
         } finally {
             side.close();
         }
+    }
+
+    /**
+     * Issue 7's scan: after the run, the guest's RAM (the VM paused, read through the VMM's own view of it) and
+     * every file of the sandbox on the host, its state disk included (after an orderly stop, so the guest's page
+     * cache is on it), hold the secret's value zero times. Each scan also has to find something that is there, so
+     * a scan that reads nothing cannot pass: the placeholder in RAM (the guest's environment), a marker on disk.
+     */
+    private static void secretNeverEnteredTheGuest(VmItSupport it, String id) throws Exception {
+        byte[] value = SECRET_VALUE.getBytes(StandardCharsets.US_ASCII);
+        MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
+        long t0 = System.nanoTime();
+        long[] inRam = sandbox.countInGuestMemory(List.of(value,
+                "paddock-secret:testtoken".getBytes(StandardCharsets.US_ASCII)));
+        System.out.printf("EgressInSandboxIT: guest RAM: the secret %d times, its placeholder %d times (%.1f s)%n",
+                inRam[0], inRam[1], (System.nanoTime() - t0) / 1e9);
+        assertThat(inRam[1]).as("the placeholder, which the guest does hold").isPositive();
+        assertThat(inRam[0]).as("the secret's value in the guest's RAM").isZero();
+
+        String marker = "on-the-state-disk-" + Long.toHexString(System.nanoTime());
+        ApiClient.Response wrote = it.api.exec(id, "sh", "-c", "echo " + marker + " > /root/marker && sync");
+        assertThat(wrote.last().getInteger("code")).as(wrote.toString()).isZero();
+        ApiClient.Response stopped = it.slow(HttpMethod.POST, "/v1/sandboxes/" + id + "/stop?wait=true&timeoutSeconds=60", null);
+        assertThat(stopped.status()).as(stopped.toString()).isEqualTo(200);
+        t0 = System.nanoTime();
+        long markers = 0;
+        List<String> scanned = new java.util.ArrayList<>();
+        try (var files = Files.walk(it.sandboxDir(id))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                long[] hits = GuestScan.countInFile(f, List.of(value, marker.getBytes(StandardCharsets.US_ASCII)));
+                assertThat(hits[0]).as("the secret's value in %s", f).isZero();
+                markers += hits[1];
+                scanned.add(f.getFileName() + " (" + Files.size(f) + " bytes)");
+            }
+        }
+        System.out.printf("EgressInSandboxIT: no secret in %s (%.1f s)%n", scanned, (System.nanoTime() - t0) / 1e9);
+        assertThat(scanned).as("the state disk is among the files scanned").anyMatch(f -> f.startsWith("state.ext4 "));
+        assertThat(markers).as("the marker the guest wrote to its disk, found by the same scan").isPositive();
     }
 }
