@@ -5,16 +5,6 @@
 # accelerator probe says emulated, natively when it says native. Prints FIGURE lines.
 #   load-tests/bench-sandbox.sh
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-cd "$root"
-mvn -q -B -o -pl verticles -am install -DskipTests
-guest/image/build.sh >/dev/null
-dev/docker-cli.sh >/dev/null
-accel="$(./paddock rig probe)"
-case "$accel" in
-  native) jvm="$(readlink -f "$(command -v java)")" ;;
-  emulated) ./paddock rig start; jvm="$root/dev/rig-java/bin/java" ;;
-  *) echo "bench-sandbox: no accelerator (the probe says: $accel)" >&2; exit 1 ;;
-esac
-mvn -B -o -pl verticles -Ddaemon.it.jvm="$jvm" -Dit.test=SandboxThroughputBench \
-  -Dfailsafe.failIfNoSpecifiedTests=false failsafe:integration-test failsafe:verify | grep -E '^FIGURE|Bench:|Tests run|FAIL|ERROR'
+here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+"$here/../dev/docker-cli.sh" >/dev/null
+exec "$here/run-sandbox-bench.sh" SandboxThroughputBench

@@ -1,0 +1,151 @@
+package dev.paddock.daemon.driver.microvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.daemon.api.ApiClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The benchmark behind docs/performance.md's workspace figures (issue 9): one small C project with a git history,
+ * worked on inside a microVM sandbox over the virtio-fs share and, as the peer measured in the same run, as a copy
+ * on the guest's local disk (the root overlay, whose upper layer is the sandbox's ext4 state disk on virtio-blk).
+ * The same commands run on both, alternately, {@value #ROUNDS} times: {@code git status} (a stat of every tracked
+ * file) and a full {@code make -j2} (about {@value #SOURCES} compilations, each reading headers and writing an
+ * object). Times are taken in the guest around each command, so the exec round trip is not in them. Not an
+ * integration test: {@code load-tests/bench-workspace.sh} runs it, in the helper VM when the probe says emulated.
+ */
+class WorkspaceShareBench {
+    static final int ROUNDS = 3;
+    static final int SOURCES = 12;
+    static final int DOC_DIRS = 20;
+    static final int DOCS_PER_DIR = 40;
+
+    @Test
+    void shareAgainstLocalDisk() throws Exception {
+        try (VmItSupport it = VmItSupport.start("pd-wsb")) {
+            Path share = Files.createDirectories(it.state.resolve("host-workspaces").resolve("bench"));
+            Path project = share.resolve("proj");
+            writeProject(project);
+            HostShell.run(project, "git init -q -b main . && git add -A"
+                    + " && git -c user.name=host -c user.email=host@example.invalid commit -q -m initial"
+                    + " && chown -R " + WorkspaceInSandboxIT.OWNER + ":" + WorkspaceInSandboxIT.OWNER + " " + share);
+            ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+                    .put("name", "wsbench").put("cpus", 2).put("memoryMib", 2048).put("diskGib", 4)
+                    .put("workspaces", new JsonArray().add(new JsonObject().put("path", share.toString()).put("mode", "rw"))));
+            String id = created.status() == 201 ? created.json().getString("id") : null;
+            assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? it.consoleLog(id) : "")
+                    .isEqualTo(201);
+            try {
+                String shared = project.toString();
+                String local = "/home/agent/proj";
+                guest(it, id, "cp -a " + shared + " " + local);
+                // one warm-up of each command on each side: git refreshes its index, make reads its rules
+                for (String dir : List.of(shared, local)) {
+                    timed(it, id, dir, "git status --porcelain");
+                    timed(it, id, dir, "make -s -j2 >/dev/null && make -s clean");
+                }
+                List<Long> statusShare = new ArrayList<>();
+                List<Long> statusLocal = new ArrayList<>();
+                List<Long> buildShare = new ArrayList<>();
+                List<Long> buildLocal = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    boolean shareFirst = round % 2 == 0;
+                    for (String dir : shareFirst ? List.of(shared, local) : List.of(local, shared)) {
+                        boolean isShare = dir.equals(shared);
+                        (isShare ? statusShare : statusLocal).add(timed(it, id, dir, "git status --porcelain"));
+                        (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
+                        guest(it, id, "cd " + dir + " && test -x app && make -s clean");
+                    }
+                }
+                figure("git status", statusShare, statusLocal);
+                figure("make -j2 (full build)", buildShare, buildLocal);
+            } finally {
+                it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
+            }
+        }
+    }
+
+    private static void figure(String what, List<Long> share, List<Long> local) {
+        double s = median(share);
+        double l = median(local);
+        System.out.printf(Locale.ROOT, "FIGURE workspace %s: share median %.0f ms %s, local disk median %.0f ms %s,"
+                + " share/local = %.2f%n", what, s, share, l, local, s / l);
+    }
+
+    private static double median(List<Long> xs) {
+        List<Long> sorted = xs.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
+    }
+
+    /** Runs {@code command} in {@code dir} as the agent user; returns the guest-measured milliseconds. */
+    private static long timed(VmItSupport it, String id, String dir, String command) throws Exception {
+        String out = guest(it, id, "cd " + dir + " && t0=$(date +%s%N) && { " + command + "; } >/dev/null"
+                + " && echo $(( ($(date +%s%N) - t0) / 1000000 ))");
+        return Long.parseLong(out.strip());
+    }
+
+    private static String guest(VmItSupport it, String id, String script) throws Exception {
+        // slow: under the emulated accelerator a full build takes minutes, past ApiClient's 120 s
+        ApiClient.Response r = it.slow(HttpMethod.POST, "/v1/sandboxes/" + id + "/exec", new JsonObject()
+                .put("argv", new JsonArray().add("sh").add("-c").add(script)).put("user", "agent"));
+        assertThat(r.last().getInteger("code")).as("%s: %s", script, r).isZero();
+        return r.output("stdout");
+    }
+
+    /** A small C project: {@value #SOURCES} units with a shared header, a Makefile, and documentation files. */
+    static void writeProject(Path dir) throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src"));
+        StringBuilder header = new StringBuilder("#ifndef APP_H\n#define APP_H\n#include <stdio.h>\n#include <string.h>\n");
+        StringBuilder main = new StringBuilder("#include \"app.h\"\nint main(void) {\n    long sum = 0;\n");
+        for (int i = 0; i < SOURCES; i++) {
+            header.append("long unit").append(i).append("(long);\n");
+            main.append("    sum += unit").append(i).append("(").append(i).append(");\n");
+            Files.writeString(src.resolve("unit" + i + ".c"), String.format(Locale.ROOT, """
+                    #include "app.h"
+                    static long mix%1$d(long x) { return x * 31 + %1$d; }
+                    long unit%1$d(long n) {
+                        char buf[64];
+                        long acc = 0;
+                        for (long i = 0; i < n + 100; i++) {
+                            snprintf(buf, sizeof buf, "%%ld-%%d", i, %1$d);
+                            acc += mix%1$d((long) strlen(buf));
+                        }
+                        return acc;
+                    }
+                    """, i));
+        }
+        header.append("#endif\n");
+        main.append("    printf(\"%ld\\n\", sum);\n    return 0;\n}\n");
+        Files.writeString(src.resolve("app.h"), header);
+        Files.writeString(src.resolve("main.c"), main);
+        Files.writeString(dir.resolve("Makefile"), """
+                SRCS := $(wildcard src/*.c)
+                OBJS := $(SRCS:src/%.c=build/%.o)
+                app: $(OBJS)
+                \t$(CC) -o $@ $^
+                build/%.o: src/%.c src/app.h | build
+                \t$(CC) -O2 -Wall -c -o $@ $<
+                build:
+                \tmkdir -p build
+                clean:
+                \trm -rf build app
+                .PHONY: clean
+                """);
+        Files.writeString(dir.resolve(".gitignore"), "build/\napp\n");
+        for (int d = 0; d < DOC_DIRS; d++) {
+            Path docs = Files.createDirectories(dir.resolve("docs").resolve("section" + d));
+            for (int f = 0; f < DOCS_PER_DIR; f++) {
+                Files.writeString(docs.resolve("page" + f + ".md"), "# Section " + d + ", page " + f + "\n\nSome text.\n");
+            }
+        }
+    }
+}
