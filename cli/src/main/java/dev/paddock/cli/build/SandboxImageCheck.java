@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * recomputes, from the checkout, the keys that need no build and no network, and compares them with the names
  * {@code current/} links to:
  * <ul>
- *   <li>the root image, {@code rootfs-<key>.ext4}: rootfs.sh, packages, customize.sh and the host's apt sources;</li>
+ *   <li>the root image, {@code rootfs-<key>.ext4}: rootfs.sh, packages, customize.sh, paddock-runc and the host's
+ *       apt sources;</li>
  *   <li>the initramfs, {@code initramfs-<key>.cpio.gz}: the modules key (the kernel version {@code current/vmlinuz}
  *       was built with, the module list, guest/kernel/modules.sh), the agent binary's SHA-256 and build.sh's
  *       initramfs step;</li>
@@ -35,6 +36,8 @@ public final class SandboxImageCheck {
     /** The files the daemon's SandboxImage reads from {@code current/}. */
     static final List<String> FILES = List.of("vmlinuz", "initramfs.cpio.gz", "rootfs.ext4", "cmdline");
     /** build.sh's sources_text: these files, then the globs' matches in order. */
+    /** guest/image's files in build.sh's root-image key, in its order (rootfs_key=...). */
+    static final List<String> ROOTFS_INPUTS = List.of("rootfs.sh", "packages", "customize.sh", "paddock-runc");
     static final Path APT_SOURCES_LIST = Path.of("/etc/apt/sources.list");
     static final Path APT_SOURCES_DIR = Path.of("/etc/apt/sources.list.d");
 
@@ -87,8 +90,8 @@ public final class SandboxImageCheck {
         String rootfsKey = rootfsKey();
         Optional<String> builtRootfs = keyOf(current.resolve("rootfs.ext4"), ROOTFS);
         if (builtRootfs.isPresent() && !builtRootfs.get().equals(rootfsKey)) {
-            return new Verdict.Stale("its root image has key " + builtRootfs.get() + "; guest/image/rootfs.sh, packages,"
-                    + " customize.sh and the apt sources now give " + rootfsKey);
+            return new Verdict.Stale("its root image has key " + builtRootfs.get() + "; guest/image/"
+                    + String.join(", ", ROOTFS_INPUTS) + " and the apt sources now give " + rootfsKey);
         }
         if (!Files.readString(current.resolve("cmdline")).equals(Files.readString(image.resolve("cmdline")))) {
             return new Verdict.Stale("its cmdline differs from guest/image/cmdline");
@@ -109,11 +112,11 @@ public final class SandboxImageCheck {
         return new Verdict.Current();
     }
 
-    /** build.sh: {@code { cat rootfs.sh packages customize.sh; sources_text; } | hash_of}. */
+    /** build.sh: {@code { cat rootfs.sh packages customize.sh paddock-runc; sources_text; } | hash_of}. */
     String rootfsKey() throws IOException {
         Path image = checkout.resolve("guest/image");
         ByteArrayOutputStream in = new ByteArrayOutputStream();
-        for (String f : List.of("rootfs.sh", "packages", "customize.sh")) {
+        for (String f : ROOTFS_INPUTS) {
             in.writeBytes(Files.readAllBytes(image.resolve(f)));
         }
         for (Path source : aptSources()) {

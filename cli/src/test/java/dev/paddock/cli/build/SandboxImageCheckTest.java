@@ -45,6 +45,7 @@ class SandboxImageCheckTest {
         Files.writeString(image.resolve("rootfs.sh"), "#!/bin/sh\necho rootfs\n");
         Files.writeString(image.resolve("packages"), "bash\ncoreutils\n");
         Files.writeString(image.resolve("customize.sh"), "#!/bin/sh\n");
+        Files.writeString(image.resolve("paddock-runc"), "#!/bin/sh\nexec runc \"$@\"\n");
         Files.writeString(image.resolve("cmdline"), "console=hvc0 paddock.root=/dev/vda paddock.state=/dev/vdb\n");
         Files.writeString(image.resolve("modules"), "# comment\nvirtio_blk  \n\n ext4 # the root\n");
         Files.writeString(Files.createDirectories(checkout.resolve("guest/kernel")).resolve("modules.sh"), "#!/bin/sh\n");
@@ -143,6 +144,15 @@ class SandboxImageCheckTest {
         Files.writeString(checkout.resolve("guest/image/packages"), "bash\ncoreutils\ngit\n");
         assertThat(check()).isInstanceOf(SandboxImageCheck.Verdict.Stale.class).asString()
                 .contains("root image has key " + keys.get("rootfs"), "now give " + bashKeys(checkout).get("rootfs"));
+    }
+
+    @Test
+    void aChangedContainerRuntimeWrapperMakesTheRootImageStale() throws Exception {
+        Map<String, String> keys = bashKeys(checkout);
+        linkCurrent(images, checkout, keys.get("rootfs"), keys.get("initramfs"));
+        Files.writeString(checkout.resolve("guest/image/paddock-runc"), "#!/bin/sh\necho changed\n");
+        assertThat(check()).isInstanceOf(SandboxImageCheck.Verdict.Stale.class).asString()
+                .contains("paddock-runc", "now give " + bashKeys(checkout).get("rootfs"));
     }
 
     @Test
