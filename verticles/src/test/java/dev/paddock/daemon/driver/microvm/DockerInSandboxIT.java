@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paddock.daemon.api.ApiClient;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
@@ -46,13 +45,10 @@ class DockerInSandboxIT {
         }
         it = VmItSupport.start("pd-dk");
         long t0 = System.nanoTime();
-        ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+        id = it.create(new JsonObject()
                 .put("name", "dockit").put("cpus", 2).put("memoryMib", 2048).put("diskGib", 8)
                 .put("ports", new JsonArray().add(new JsonObject().put("guestPort", 8080).put("hostPort", hostPort)
                         .put("hostAddress", "127.0.0.1"))));
-        id = created.status() == 201 ? created.json().getString("id") : null;
-        assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? it.consoleLog(id) : "")
-                .isEqualTo(201);
         System.out.printf("DockerInSandboxIT: sandbox ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         socket = it.sandboxDir(id).resolve("docker.sock");
         assertThat(socket).exists();
@@ -66,8 +62,7 @@ class DockerInSandboxIT {
         }
         try {
             if (id != null) {
-                ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
-                assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+                it.delete(id);
                 assertThat(socket).doesNotExist();
             }
         } finally {

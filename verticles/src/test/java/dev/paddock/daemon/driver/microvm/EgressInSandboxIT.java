@@ -50,15 +50,12 @@ class EgressInSandboxIT {
                         .put("hosts", new JsonArray().add(ALLOWED))
                         .put("inject", new JsonObject().put("header", "Authorization").put("format", "Bearer {value}")));
                 assertThat(secret.status()).as(secret.toString()).isEqualTo(200);
-                ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+                String id = it.create(new JsonObject()
                         .put("name", "egit").put("memoryMib", 1024).put("diskGib", 2)
                         .put("secrets", new JsonArray().add("testtoken"))
                         .put("policy", new JsonObject().put("default", "deny").put("rules", new JsonArray()
                                 .add(new JsonObject().put("action", "allow").put("domain", ALLOWED)
                                         .put("ports", new JsonArray().add(443))))));
-                String id = created.status() == 201 ? created.json().getString("id") : null;
-                assertThat(created.status()).as("create: %s; console:%n%s", created,
-                        id != null ? it.consoleLog(id) : "(no id)").isEqualTo(201);
                 assertThat(it.consoleLog(id)).as("the agent's egress set-up").contains("egress on");
 
                 // env shows the placeholder only
@@ -98,8 +95,7 @@ class EgressInSandboxIT {
 
                 secretNeverEnteredTheGuest(it, id);
 
-                ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
-                assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+                it.delete(id);
             }
         } finally {
             side.close();

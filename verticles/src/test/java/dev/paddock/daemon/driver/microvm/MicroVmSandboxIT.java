@@ -24,11 +24,9 @@ class MicroVmSandboxIT {
     void createExecStopStartDelete() throws Exception {
         try (VmItSupport it = VmItSupport.start("pd-vm")) {
             long t0 = System.nanoTime();
-            ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+            String id = it.create(new JsonObject()
                     .put("name", "vmit").put("cpus", 2).put("memoryMib", 1024).put("diskGib", 2));
-            String id = created.status() == 201 ? created.json().getString("id") : null;
-            assertThat(created.status()).as("create: %s; console:%n%s", created,
-                    id != null ? it.consoleLog(id) : "(no id)").isEqualTo(201);
+            ApiClient.Response created = it.api.get("/v1/sandboxes/" + id);
             assertThat(created.json().getString("state")).as(created.toString()).isEqualTo("ready");
             assertThat(created.json().getString("driver")).isEqualTo("microvm");
             System.out.printf("MicroVmSandboxIT: first boot to ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -81,8 +79,7 @@ class MicroVmSandboxIT {
                     .contains("shutting down (SHUTDOWN from the host)");
             assertThat(it.consoleLog(id).split("PADDOCK-AGENT-READY", -1)).as("two boots").hasSize(3);
 
-            ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
-            assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+            it.delete(id);
             assertThat(dir).doesNotExist();
             assertThat(it.api.get("/v1/sandboxes/" + id).status()).isEqualTo(404);
         }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paddock.daemon.api.ApiClient;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,16 +39,13 @@ class RegistryPullInSandboxIT {
 
             try (VmItSupport it = VmItSupport.start("pd-rg")) {
                 long t0 = System.nanoTime();
-                ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+                String id = it.create(new JsonObject()
                         .put("name", "regit").put("cpus", 2).put("memoryMib", 2048).put("diskGib", 8)
                         .put("policy", new JsonObject().put("default", "deny").put("rules", new JsonArray()
                                 .add(new JsonObject().put("id", RULE).put("action", "allow").put("domain", REGISTRY)
                                         .put("ports", new JsonArray().add(443))
                                         // a method rule: the proxy must read the requests, so it intercepts
                                         .put("methods", new JsonArray().add("GET").add("HEAD"))))));
-                String id = created.status() == 201 ? created.json().getString("id") : null;
-                assertThat(created.status()).as("create: %s; console:%n%s", created,
-                        id != null ? it.consoleLog(id) : "(no id)").isEqualTo(201);
                 System.out.printf("RegistryPullInSandboxIT: sandbox ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
                 Path auditFile = it.state.resolve("egress-audit.jsonl");
                 Supplier<String> logs = () -> "dockerd.log (last 60 lines):\n" + guestLog(it, id, "/var/log/dockerd.log")
@@ -127,8 +123,7 @@ class RegistryPullInSandboxIT {
                 System.out.printf("RegistryPullInSandboxIT: audit: %d dns, %d http decisions for %s, all allowed by %s%n",
                         dns.size(), http.size(), REGISTRY, http.get(0).getString("rule"));
 
-                ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
-                assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+                it.delete(id);
             }
         } finally {
             side.close();

@@ -2,7 +2,6 @@ package dev.paddock.daemon.driver.microvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.paddock.daemon.api.ApiClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -20,11 +19,8 @@ class SandboxThroughputBench {
     void figures() throws Exception {
         try (VmItSupport it = VmItSupport.start("pd-tp")) {
             long t0 = System.nanoTime();
-            ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+            String id = it.create(new JsonObject()
                     .put("name", "bench").put("cpus", 2).put("memoryMib", 2048).put("diskGib", 8));
-            String id = created.status() == 201 ? created.json().getString("id") : null;
-            assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? it.consoleLog(id) : "")
-                    .isEqualTo(201);
             System.out.printf("SandboxThroughputBench: sandbox ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             Path socket = it.sandboxDir(id).resolve("docker.sock");
             DockerCli docker = new DockerCli(socket, Files.createDirectories(it.state.resolve("docker-config")));

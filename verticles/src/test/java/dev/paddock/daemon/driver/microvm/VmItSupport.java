@@ -1,5 +1,7 @@
 package dev.paddock.daemon.driver.microvm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.paddock.daemon.AgentBuild;
 import dev.paddock.daemon.Daemon;
 import dev.paddock.daemon.DaemonConfig;
@@ -68,6 +70,25 @@ final class VmItSupport implements AutoCloseable {
     /** A call that may wait on a boot or a stop: longer than ApiClient's 120 s. */
     ApiClient.Response slow(HttpMethod method, String uri, JsonObject body) throws Exception {
         return api.send(method, uri, body == null ? null : body.toBuffer()).await(SLOW_CALL_S, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Creates a sandbox and waits for it to be ready; fails, with the response and the guest's console, unless the
+     * daemon answers 201. Returns the sandbox's id.
+     */
+    String create(JsonObject body) throws Exception {
+        ApiClient.Response created = slow(HttpMethod.POST, "/v1/sandboxes?wait=true", body);
+        String id = created.status() == 201 ? created.json().getString("id") : null;
+        assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? consoleLog(id) : "(no id)")
+                .isEqualTo(201);
+        assertThat(created.json().getString("state")).as(created.toString()).isEqualTo("ready");
+        return id;
+    }
+
+    /** Deletes sandbox {@code id} whatever its state (force=true); fails unless the daemon answers 204. */
+    void delete(String id) throws Exception {
+        ApiClient.Response deleted = slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
+        assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
     }
 
     Path sandboxDir(String id) {

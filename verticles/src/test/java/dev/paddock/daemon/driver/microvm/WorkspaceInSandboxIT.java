@@ -53,14 +53,11 @@ class WorkspaceInSandboxIT {
                 + " && git add -A && git -c user.name=host -c user.email=host@example.invalid commit -q -m initial");
         HostShell.run(top, "chown -R " + OWNER + ":" + OWNER + " " + rw + " " + ro);
 
-        ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+        id = it.create(new JsonObject()
                 .put("name", "wsit").put("cpus", 2).put("memoryMib", 1024).put("diskGib", 2)
                 .put("workspaces", new JsonArray()
                         .add(new JsonObject().put("path", rw.toString()).put("mode", "rw"))
                         .add(new JsonObject().put("path", ro.toString()).put("mode", "ro"))));
-        id = created.status() == 201 ? created.json().getString("id") : null;
-        assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? it.consoleLog(id) : "")
-                .isEqualTo(201);
     }
 
     @AfterAll
@@ -70,8 +67,7 @@ class WorkspaceInSandboxIT {
         }
         try {
             if (id != null) {
-                ApiClient.Response deleted = it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
-                assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+                it.delete(id);
             }
         } finally {
             it.close();

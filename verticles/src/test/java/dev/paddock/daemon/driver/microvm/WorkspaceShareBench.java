@@ -37,12 +37,9 @@ class WorkspaceShareBench {
             HostShell.run(project, "git init -q -b main . && git add -A"
                     + " && git -c user.name=host -c user.email=host@example.invalid commit -q -m initial"
                     + " && chown -R " + WorkspaceInSandboxIT.OWNER + ":" + WorkspaceInSandboxIT.OWNER + " " + share);
-            ApiClient.Response created = it.slow(HttpMethod.POST, "/v1/sandboxes?wait=true", new JsonObject()
+            String id = it.create(new JsonObject()
                     .put("name", "wsbench").put("cpus", 2).put("memoryMib", 2048).put("diskGib", 4)
                     .put("workspaces", new JsonArray().add(new JsonObject().put("path", share.toString()).put("mode", "rw"))));
-            String id = created.status() == 201 ? created.json().getString("id") : null;
-            assertThat(created.status()).as("create: %s; console:%n%s", created, id != null ? it.consoleLog(id) : "")
-                    .isEqualTo(201);
             try {
                 String shared = project.toString();
                 String local = "/home/agent/proj";
