@@ -189,15 +189,17 @@ public final class SandboxLoad {
 
     private Future<Buffer> call(HttpMethod method, String uri, JsonObject body, int expected) {
         RequestOptions o = new RequestOptions().setMethod(method).setServer(socket).setHost("localhost").setURI(uri);
-        return http.request(o)
-                .compose(req -> body == null ? req.send() : req.putHeader("Content-Type", "application/json").send(body.toBuffer()))
+        // body() is asked for inside send's callback, on the event loop: one level further out, the callback can
+        // run after the response has ended and the body never comes.
+        return http.request(o).compose(req -> (body == null ? req.send()
+                        : req.putHeader("Content-Type", "application/json").send(body.toBuffer()))
                 .compose(resp -> resp.body().compose(b -> {
                     if (resp.statusCode() != expected) {
                         failures.incrementAndGet();
                         return Future.failedFuture(method + " " + uri + " answered " + resp.statusCode() + ": " + b);
                     }
                     return Future.succeededFuture(b);
-                }));
+                })));
     }
 
     private <T> List<T> await(List<Future<T>> futures) {

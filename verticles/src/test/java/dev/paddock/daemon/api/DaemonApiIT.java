@@ -456,8 +456,8 @@ class DaemonApiIT {
         Checkpoint stopped = test.checkpoint();
         api.http().request(new RequestOptions().setServer(api.server()).setHost("localhost")
                         .setURI("/v1/events?sandbox=" + id))
-                .compose(req -> req.send())
-                .onComplete(test.succeeding(resp -> {
+                // the handler is set in send's own callback, on the event loop, before any event can arrive
+                .onComplete(test.succeeding(req -> req.send().onComplete(test.succeeding(resp -> {
                     test.verify(() -> assertThat(resp.getHeader("Content-Type")).isEqualTo("text/event-stream"));
                     resp.handler(buf -> {
                         seen.append(buf);
@@ -469,7 +469,7 @@ class DaemonApiIT {
                         }
                     });
                     vertx.setTimer(200, t -> api.send(HttpMethod.POST, "/v1/sandboxes/" + id + "/stop", null));
-                }));
+                }))));
         assertThat(test.awaitCompletion(30, TimeUnit.SECONDS)).as("saw: " + seen).isTrue();
         api.delete("/v1/sandboxes/" + id);
     }
