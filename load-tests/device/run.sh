@@ -26,6 +26,13 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
   echo "device: no usable /dev/kvm here, so nothing can boot natively" | tee -a "$out/machine.txt"
   exit 3
 fi
+# A /dev/kvm without vmx or svm in the CPU flags is not hardware virtualization (PVM, as on the 2026-11-27 H200
+# machine: both VMMs there stopped on KVM_EXIT_INTERNAL_ERROR, emulation failed, in the guest kernel).
+if ! grep -q -w -E 'vmx|svm' /proc/cpuinfo && [ "${PADDOCK_DEVICE_FORCE:-}" != 1 ]; then
+  echo "device: /dev/kvm is here but the CPU has no vmx/svm, so guest kernel code would be emulated, not native;" \
+    "not measured (PADDOCK_DEVICE_FORCE=1 runs it anyway)" | tee -a "$out/machine.txt"
+  exit 3
+fi
 bundle="$root/load-tests/target/device-bundle/bundle.tar.xz"
 [ -f "$bundle" ] || { echo "device: $bundle is missing (carry load-tests/target/device-bundle)" >&2; exit 2; }
 work=/tmp/pb-run
