@@ -48,6 +48,14 @@ final class LibC {
     static final int EFD_CLOEXEC = O_CLOEXEC;
     static final int EFD_NONBLOCK = 0x800;
 
+    // <sys/timerfd.h> (linux/timerfd.h): TFD_CLOEXEC = O_CLOEXEC, TFD_NONBLOCK = O_NONBLOCK; CLOCK_MONOTONIC from
+    // <linux/time.h>
+    static final int TFD_CLOEXEC = O_CLOEXEC;
+    static final int TFD_NONBLOCK = 0x800;
+    static final int CLOCK_MONOTONIC = 1;
+    /** struct itimerspec: it_interval then it_value, each a struct timespec of two longs (x86-64). */
+    static final int ITIMERSPEC_LONGS = 4;
+
     // <sys/epoll.h>
     static final int EPOLL_CLOEXEC = O_CLOEXEC;
     static final int EPOLL_CTL_ADD = 1;
@@ -81,6 +89,10 @@ final class LibC {
     static native int madvise(Pointer addr, long length, int advice) throws LastErrorException;
 
     static native int eventfd(int initval, int flags) throws LastErrorException;
+
+    static native int timerfd_create(int clockid, int flags) throws LastErrorException;
+
+    static native int timerfd_settime(int fd, int flags, long[] newValue, Pointer oldValue) throws LastErrorException;
 
     static native int epoll_create1(int flags) throws LastErrorException;
 

@@ -2,6 +2,7 @@ package dev.paddock.runtime.event;
 
 import dev.paddock.hypervisor.linux.Epoll;
 import dev.paddock.hypervisor.linux.EventFd;
+import dev.paddock.hypervisor.linux.TimerFd;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
@@ -11,10 +12,12 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * One VM's device event loop: a single platform thread blocked in {@code epoll_wait} over eventfds (the
- * ioeventfd of each virtio queue, the console's hand-off, a stop eventfd), running each fd's
+ * ioeventfd of each virtio queue, the console's hand-off, a stop eventfd) and timerfds (the console's flush),
+ * running each fd's
  * {@link EventHandler} when it fires. vCPU threads never wait for device work: a queue notify is a write to an
  * ioeventfd inside KVM, and this thread picks it up.
  *
@@ -45,7 +48,8 @@ public final class DeviceEventLoop implements Executor, AutoCloseable {
     private boolean closed;
     private final Object fdLock = new Object();
 
-    private record Registration(EventFd eventFd, EventHandler handler) {
+    /** A watched fd: how to read (and reset) its u64 count, and what to run when it is non-zero. */
+    private record Registration(LongSupplier counter, EventHandler handler) {
     }
 
     private DeviceEventLoop(String name, Consumer<Throwable> onFailure, Epoll epoll, EventFd stop, EventFd taskReady) {
@@ -53,7 +57,7 @@ public final class DeviceEventLoop implements Executor, AutoCloseable {
         this.epoll = epoll;
         this.stop = stop;
         this.taskReady = taskReady;
-        handlers.put(TASK_TOKEN, new Registration(taskReady, count -> runTasks()));
+        handlers.put(TASK_TOKEN, new Registration(taskReady::read, count -> runTasks()));
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
     }
@@ -98,11 +102,21 @@ public final class DeviceEventLoop implements Executor, AutoCloseable {
     /** Runs {@code handler} on the loop thread each time {@code eventFd} is signalled. Any thread. */
     public void register(EventFd eventFd, EventHandler handler) {
         Objects.requireNonNull(eventFd, "eventFd");
+        register(eventFd.fd(), eventFd::read, handler);
+    }
+
+    /** Runs {@code handler} on the loop thread each time {@code timer} fires (count: expirations). Any thread. */
+    public void register(TimerFd timer, EventHandler handler) {
+        Objects.requireNonNull(timer, "timer");
+        register(timer.fd(), timer::read, handler);
+    }
+
+    private void register(int fd, LongSupplier counter, EventHandler handler) {
         Objects.requireNonNull(handler, "handler");
         long token = nextToken.getAndIncrement();
-        handlers.put(token, new Registration(eventFd, handler));
+        handlers.put(token, new Registration(counter, handler));
         try {
-            epoll.add(eventFd.fd(), Epoll.IN, token);
+            epoll.add(fd, Epoll.IN, token);
         } catch (RuntimeException e) {
             handlers.remove(token);
             throw e;
@@ -158,7 +172,7 @@ public final class DeviceEventLoop implements Executor, AutoCloseable {
                     if (r == null) {
                         continue;
                     }
-                    long count = r.eventFd().read();
+                    long count = r.counter().getAsLong();
                     if (count == 0) {
                         continue; // another wake-up already consumed it
                     }

@@ -5,6 +5,7 @@ import dev.paddock.hypervisor.linux.Kvm;
 import dev.paddock.hypervisor.linux.KvmVcpu;
 import dev.paddock.hypervisor.linux.KvmVm;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
+import dev.paddock.hypervisor.linux.TimerFd;
 import dev.paddock.hypervisor.memory.GuestScan;
 import dev.paddock.hypervisor.x86.Regs;
 import dev.paddock.hypervisor.x86.Segment;
@@ -80,6 +81,7 @@ public final class MicroVm implements AutoCloseable {
     private boolean i8042Attached;
     private final List<VirtioMmioSlot> virtioSlots = new ArrayList<>();
     private final List<MmioTransport> transports = new ArrayList<>();
+    private final List<FsDevice> fsDevices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ThreadPoolExecutor blockWorkers;
     private VsockDevice vsock;
 
@@ -201,8 +203,11 @@ public final class MicroVm implements AutoCloseable {
         Interrupt irq = newIrqfdInterrupt("COM1", Layout.COM1_IRQ);
         EventFd consoleReady = newEventFd("console hand-off");
         consoleListener = listener;
-        console = new ConsoleBuffer(ConsoleBuffer.DEFAULT_CAPACITY, consoleReady::signal);
+        TimerFd consoleFlush = teardown.hold("console flush timer", TimerFd.create());
+        console = new ConsoleBuffer(ConsoleBuffer.DEFAULT_CAPACITY, consoleReady::signal,
+                () -> consoleFlush.arm(ConsoleBuffer.FLUSH_DELAY_NANOS));
         deviceLoop.register(consoleReady, count -> deliverConsole());
+        deviceLoop.register(consoleFlush, count -> deliverConsole());
         serial = new Serial8250(irq, console);
         pio.insert(Layout.COM1_PORT, Serial8250.PORT_COUNT, "COM1 (8250 UART)", serial);
     }
@@ -293,6 +298,11 @@ public final class MicroVm implements AutoCloseable {
         return vsock;
     }
 
+    /** The virtio-fs devices, in the order attached (their servers, request counts and latency). */
+    public List<FsDevice> fsDevices() {
+        return List.copyOf(fsDevices);
+    }
+
     /** The vsock device itself (metrics, transport reset), if attached. */
     public Optional<VsockDevice> vsockDevice() {
         return Optional.ofNullable(vsock);
@@ -319,6 +329,7 @@ public final class MicroVm implements AutoCloseable {
             pool.shutdownNow();
             throw new UncheckedIOException("cannot share " + config.sharedDir() + " as virtio-fs " + config.tag() + ": " + e.getMessage(), e);
         }
+        fsDevices.add(device);
         teardown.hold("virtio-fs " + config.tag(), device);
         teardown.hold("the virtio-fs " + config.tag() + " worker pool", () -> {
             pool.shutdownNow();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paddock.hypervisor.linux.EventFd;
+import dev.paddock.hypervisor.linux.TimerFd;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -31,6 +32,24 @@ class DeviceEventLoopTest {
                 loop.close();
             }
             assertThat(loop.thread().isAlive()).isFalse();
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void anArmedTimerRunsItsHandlerOnTheLoopThreadOnce() throws Exception {
+        BlockingQueue<String> seen = new ArrayBlockingQueue<>(10);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try (TimerFd timer = TimerFd.create()) {
+            DeviceEventLoop loop = DeviceEventLoop.start("test-devices", failures::add);
+            try {
+                loop.register(timer, n -> seen.add("timer " + n + " " + Thread.currentThread().getName()));
+                timer.arm(TimeUnit.MILLISECONDS.toNanos(2));
+                assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("timer 1 test-devices");
+                assertThat(seen.poll(100, TimeUnit.MILLISECONDS)).as("a one-shot fires once").isNull();
+            } finally {
+                loop.close();
+            }
         }
         assertThat(failures).isEmpty();
     }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class Serial8250Test {
     private final CountingInterrupt irq = new CountingInterrupt();
     private int wakeups;
-    private final ConsoleBuffer console = new ConsoleBuffer(64, () -> wakeups++);
+    private final ConsoleBuffer console = new ConsoleBuffer(64, () -> wakeups++, () -> { });
     private final Serial8250 uart = new Serial8250(irq, console);
 
     private int in(int offset) {
@@ -23,7 +23,7 @@ class Serial8250Test {
     }
 
     @Test
-    void transmittedBytesGoToTheConsoleWithOneWakeupPerBurst() {
+    void transmittedBytesGoToTheConsoleWithOneWakeupPerLine() {
         for (byte b : "hi\n".getBytes(StandardCharsets.US_ASCII)) {
             out(RX_TX, b);
         }
