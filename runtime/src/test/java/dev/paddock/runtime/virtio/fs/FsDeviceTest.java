@@ -184,6 +184,13 @@ class FsDeviceTest {
         synchronized (serveThreads) {
             assertThat(serveThreads).allMatch(n -> n.equals("fs-worker"));
         }
+        FsDevice.Latency latency = device.latency();
+        assertThat(latency.served()).as("INIT, LOOKUP, OPEN, READ").isEqualTo(4);
+        assertThat(latency.handleNanos()).isPositive();
+        assertThat(latency.serviceNanos()).as("pop to used includes the server's time")
+                .isGreaterThanOrEqualTo(latency.handleNanos());
+        assertThat(latency.maxServiceNanos() * latency.served()).isGreaterThanOrEqualTo(latency.serviceNanos());
+        assertThat(latency.meanServiceMicros()).isEqualTo(latency.serviceNanos() / 1e3 / 4);
     }
 
     @Test
