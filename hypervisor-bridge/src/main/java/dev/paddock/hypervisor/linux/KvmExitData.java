@@ -1,18 +1,21 @@
 package dev.paddock.hypervisor.linux;
 
-import com.sun.jna.Pointer;
 import dev.paddock.hypervisor.ExitData;
+import java.nio.ByteBuffer;
 
-/** The data window of one IO/MMIO exit, inside the vCPU's kvm_run mapping; stale after the next run(). */
+/**
+ * The data window of one IO/MMIO exit, inside the vCPU's kvm_run mapping (a direct-buffer view of it, used only on
+ * the vCPU thread); stale after the next run().
+ */
 final class KvmExitData implements ExitData {
     private final KvmVcpu vcpu;
     private final long generation;
-    private final Pointer run;
-    private final long offset;
+    private final ByteBuffer run;
+    private final int offset;
     private final int length;
 
     /** {@code offset} and {@code length} were validated against the mapping by the caller. */
-    KvmExitData(KvmVcpu vcpu, long generation, Pointer run, long offset, int length) {
+    KvmExitData(KvmVcpu vcpu, long generation, ByteBuffer run, int offset, int length) {
         this.vcpu = vcpu;
         this.generation = generation;
         this.run = run;
@@ -31,7 +34,7 @@ final class KvmExitData implements ExitData {
         int n = Math.min(length, 8);
         long v = 0;
         for (int i = 0; i < n; i++) {
-            v |= (run.getByte(offset + i) & 0xFFL) << (8 * i);
+            v |= (run.get(offset + i) & 0xFFL) << (8 * i);
         }
         return v;
     }
@@ -39,7 +42,9 @@ final class KvmExitData implements ExitData {
     @Override
     public byte[] bytes() {
         check();
-        return run.getByteArray(offset, length);
+        byte[] out = new byte[length];
+        run.get(offset, out);
+        return out;
     }
 
     @Override
@@ -47,7 +52,7 @@ final class KvmExitData implements ExitData {
         check();
         int n = Math.min(length, 8);
         for (int i = 0; i < n; i++) {
-            run.setByte(offset + i, (byte) (value >>> (8 * i)));
+            run.put(offset + i, (byte) (value >>> (8 * i)));
         }
     }
 
@@ -57,7 +62,7 @@ final class KvmExitData implements ExitData {
         if (data.length != length) {
             throw new IllegalArgumentException("this exit carries " + length + " bytes, got " + data.length);
         }
-        run.write(offset, data, 0, length);
+        run.put(offset, data, 0, length);
     }
 
     private void check() {

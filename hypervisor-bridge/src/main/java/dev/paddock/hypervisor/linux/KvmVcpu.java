@@ -16,6 +16,8 @@ import dev.paddock.hypervisor.x86.Sregs;
 import dev.paddock.hypervisor.x86.VcpuEvents;
 import dev.paddock.hypervisor.x86.Xcrs;
 import dev.paddock.hypervisor.x86.Xsave;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,7 +34,15 @@ public final class KvmVcpu implements VirtualCpu {
     private final int id;
     private final int fd;
     private final Pointer run;
+    /**
+     * The same kvm_run mapping as a direct buffer, for the exit decode on the vCPU thread: its accesses compile to
+     * plain loads, where each {@code Pointer.getXxx} is a JNI call (several per exit, every exit).
+     */
+    private final ByteBuffer runView;
     private final long runSize;
+    /** The vCPU thread's pthread_t, looked up once per thread instead of once per run(). */
+    private Thread runner;
+    private long runnerPthread;
 
     /** pthread_t of the thread inside KVM_RUN, 0 when none; cleared under {@link #kickLock}. */
     private volatile long runningThread;
@@ -50,6 +60,7 @@ public final class KvmVcpu implements VirtualCpu {
         } catch (LastErrorException e) {
             throw Sys.failure("mmap(kvm_run of vCPU " + id + ", " + mmapSize + " bytes)", e);
         }
+        this.runView = run.getByteBuffer(0, mmapSize).order(ByteOrder.nativeOrder());
     }
 
     @Override
@@ -65,7 +76,12 @@ public final class KvmVcpu implements VirtualCpu {
     public VcpuExit run() {
         checkOpen();
         generation++;
-        runningThread = LibC.pthread_self();
+        Thread current = Thread.currentThread();
+        if (current != runner) {
+            runner = current;
+            runnerPthread = LibC.pthread_self();
+        }
+        runningThread = runnerPthread;
         int errno = 0;
         try {
             LibC.ioctl(fd, KvmAbi.KVM_RUN, 0L);
@@ -88,7 +104,7 @@ public final class KvmVcpu implements VirtualCpu {
     }
 
     private VcpuExit decodeExit() {
-        int reason = run.getInt(KvmAbi.Run.EXIT_REASON);
+        int reason = runView.getInt(KvmAbi.Run.EXIT_REASON);
         switch (reason) {
             case KvmAbi.KVM_EXIT_IO:
                 return decodeIo();
@@ -101,25 +117,25 @@ public final class KvmVcpu implements VirtualCpu {
             case KvmAbi.KVM_EXIT_INTR:
                 return INTERRUPTED;
             case KvmAbi.KVM_EXIT_FAIL_ENTRY:
-                return new VcpuExit.FailEntry(run.getLong(KvmAbi.Run.FAIL_ENTRY_HARDWARE_ENTRY_FAILURE_REASON),
-                        run.getInt(KvmAbi.Run.FAIL_ENTRY_CPU));
+                return new VcpuExit.FailEntry(runView.getLong(KvmAbi.Run.FAIL_ENTRY_HARDWARE_ENTRY_FAILURE_REASON),
+                        runView.getInt(KvmAbi.Run.FAIL_ENTRY_CPU));
             case KvmAbi.KVM_EXIT_INTERNAL_ERROR:
-                return new VcpuExit.InternalError(run.getInt(KvmAbi.Run.INTERNAL_SUBERROR),
+                return new VcpuExit.InternalError(runView.getInt(KvmAbi.Run.INTERNAL_SUBERROR),
                         exitData(KvmAbi.Run.INTERNAL_NDATA, KvmAbi.Run.INTERNAL_DATA));
             case KvmAbi.KVM_EXIT_SYSTEM_EVENT:
-                return new VcpuExit.SystemEvent(run.getInt(KvmAbi.Run.SYSTEM_EVENT_TYPE),
+                return new VcpuExit.SystemEvent(runView.getInt(KvmAbi.Run.SYSTEM_EVENT_TYPE),
                         exitData(KvmAbi.Run.SYSTEM_EVENT_NDATA, KvmAbi.Run.SYSTEM_EVENT_DATA));
             default:
-                return new VcpuExit.Unknown(reason, run.getLong(KvmAbi.Run.HW_HARDWARE_EXIT_REASON));
+                return new VcpuExit.Unknown(reason, runView.getLong(KvmAbi.Run.HW_HARDWARE_EXIT_REASON));
         }
     }
 
     private VcpuExit decodeIo() {
-        int direction = run.getByte(KvmAbi.Run.IO_DIRECTION) & 0xFF;
-        int size = run.getByte(KvmAbi.Run.IO_SIZE) & 0xFF;
-        int port = run.getShort(KvmAbi.Run.IO_PORT) & 0xFFFF;
-        long count = run.getInt(KvmAbi.Run.IO_COUNT) & 0xFFFFFFFFL;
-        long dataOffset = run.getLong(KvmAbi.Run.IO_DATA_OFFSET);
+        int direction = runView.get(KvmAbi.Run.IO_DIRECTION) & 0xFF;
+        int size = runView.get(KvmAbi.Run.IO_SIZE) & 0xFF;
+        int port = runView.getShort(KvmAbi.Run.IO_PORT) & 0xFFFF;
+        long count = runView.getInt(KvmAbi.Run.IO_COUNT) & 0xFFFFFFFFL;
+        long dataOffset = runView.getLong(KvmAbi.Run.IO_DATA_OFFSET);
         // GUEST-CONTROLLED: size comes from the instruction's operand size and count from a REP prefix's RCX.
         // Only read/write the data area when it lies wholly inside our kvm_run mapping.
         if (size != 1 && size != 2 && size != 4) {
@@ -134,28 +150,28 @@ public final class KvmVcpu implements VirtualCpu {
         }
         VcpuExit.Direction dir = direction == KvmAbi.KVM_EXIT_IO_OUT ? VcpuExit.Direction.OUT : VcpuExit.Direction.IN;
         return new VcpuExit.Io(port, size, dir, (int) count,
-                new KvmExitData(this, generation, run, dataOffset, (int) length));
+                new KvmExitData(this, generation, runView, (int) dataOffset, (int) length));
     }
 
     private VcpuExit decodeMmio() {
-        long address = run.getLong(KvmAbi.Run.MMIO_PHYS_ADDR);
-        int len = run.getInt(KvmAbi.Run.MMIO_LEN);
+        long address = runView.getLong(KvmAbi.Run.MMIO_PHYS_ADDR);
+        int len = runView.getInt(KvmAbi.Run.MMIO_LEN);
         // GUEST-CONTROLLED: the access width comes from the guest instruction; data[] holds 8 bytes.
         if (len < 1 || len > 8) {
             throw new HypervisorException("KVM_EXIT_MMIO at 0x%x with length %d (expected 1 to 8)"
                     .formatted(address, len));
         }
-        boolean isWrite = run.getByte(KvmAbi.Run.MMIO_IS_WRITE) != 0;
+        boolean isWrite = runView.get(KvmAbi.Run.MMIO_IS_WRITE) != 0;
         return new VcpuExit.Mmio(address, len, isWrite,
-                new KvmExitData(this, generation, run, KvmAbi.Run.MMIO_DATA, len));
+                new KvmExitData(this, generation, runView, KvmAbi.Run.MMIO_DATA, len));
     }
 
     private List<Long> exitData(int ndataOffset, int dataOffset) {
         // GUEST-CONTROLLED (indirectly: the kernel reports what the guest caused): ndata is capped at data[16].
-        int n = Math.min(Math.max(run.getInt(ndataOffset), 0), KvmAbi.Run.MAX_EXIT_DATA);
+        int n = Math.min(Math.max(runView.getInt(ndataOffset), 0), KvmAbi.Run.MAX_EXIT_DATA);
         List<Long> data = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            data.add(run.getLong(dataOffset + 8L * i));
+            data.add(runView.getLong(dataOffset + 8 * i));
         }
         return data;
     }
