@@ -66,6 +66,7 @@ public final class FsRoundTripBench {
             stop = vm.awaitStop(Duration.ofSeconds(timeout));
             latency = vm.fsDevices().get(0).latency();
         }
+        deleteTree(share);
         String text;
         synchronized (console) {
             text = console.toString(StandardCharsets.UTF_8);
@@ -80,14 +81,22 @@ public final class FsRoundTripBench {
             System.out.println("fs-roundtrip: FAILED (" + stop.map(VmStop::toString).orElse("timeout") + "); console:\n" + text);
             System.exit(1);
         }
-        double share_ = medianPass(results.get(0));
-        double local = medianPass(results.get(1));
+        double shareMs = medianPass(results.get(0));
+        double localMs = medianPass(results.get(1));
         System.out.println("fs-roundtrip: " + String.join("; ", results) + " (ms per pass of " + files + " lstats)");
         System.out.printf(Locale.ROOT, "fs-roundtrip: median pass share %.0f ms, tmpfs %.0f ms: share/local = %.1f;"
-                        + " per lstat on the share %.2f ms%n", share_, local, share_ / Math.max(local, 1), share_ / files);
+                        + " per lstat on the share %.2f ms%n", shareMs, localMs, shareMs / Math.max(localMs, 1), shareMs / files);
         System.out.printf(Locale.ROOT, "fs-roundtrip: VMM, %d requests: %.0f us mean in the FUSE server, %.0f us mean"
                         + " from pop to used (max %.1f ms)%n", latency.served(), latency.meanHandleMicros(),
                 latency.meanServiceMicros(), latency.maxServiceNanos() / 1e6);
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** The median of the timed passes in {@code fs-stat-share=400 2469 2189 ...} (the first number is the file count). */
