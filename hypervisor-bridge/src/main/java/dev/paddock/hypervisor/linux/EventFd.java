@@ -9,19 +9,17 @@ import dev.paddock.hypervisor.HypervisorException;
  */
 public final class EventFd implements AutoCloseable {
     private final int fd;
-    private final boolean nonBlocking;
     private volatile boolean closed;
 
-    private EventFd(int fd, boolean nonBlocking) {
+    private EventFd(int fd) {
         this.fd = fd;
-        this.nonBlocking = nonBlocking;
     }
 
     /** A close-on-exec eventfd starting at 0; non-blocking reads return 0 instead of waiting. */
     public static EventFd create(boolean nonBlocking) {
         try {
             int flags = LibC.EFD_CLOEXEC | (nonBlocking ? LibC.EFD_NONBLOCK : 0);
-            return new EventFd(LibC.eventfd(0, flags), nonBlocking);
+            return new EventFd(LibC.eventfd(0, flags));
         } catch (LastErrorException e) {
             throw Sys.failure("eventfd", e);
         }
@@ -51,16 +49,7 @@ public final class EventFd implements AutoCloseable {
 
     /** Returns the counter and resets it to 0; 0 when non-blocking and nothing was signalled. */
     public long read() {
-        long[] buf = new long[1];
-        try {
-            LibC.read(fd, buf, 8);
-            return buf[0];
-        } catch (LastErrorException e) {
-            if (nonBlocking && e.getErrorCode() == LibC.EAGAIN) {
-                return 0;
-            }
-            throw Sys.failure("read(eventfd " + fd + ")", e);
-        }
+        return Sys.readCounter(fd, "eventfd " + fd);
     }
 
     @Override

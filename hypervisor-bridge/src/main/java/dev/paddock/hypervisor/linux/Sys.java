@@ -32,6 +32,23 @@ final class Sys {
     }
 
     /** Closes {@code fd}; a close failure is reported, never swallowed. */
+    /**
+     * Reads the u64 counter of an eventfd or timerfd (and so resets it); 0 when the fd is non-blocking and has
+     * nothing to report (EAGAIN).
+     */
+    static long readCounter(int fd, String what) {
+        long[] buf = new long[1];
+        try {
+            LibC.read(fd, buf, 8);
+            return buf[0];
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == LibC.EAGAIN) {
+                return 0;
+            }
+            throw failure("read(" + what + ")", e);
+        }
+    }
+
     static void close(int fd, String what) {
         try {
             LibC.close(fd);

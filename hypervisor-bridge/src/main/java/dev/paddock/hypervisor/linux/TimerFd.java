@@ -46,16 +46,7 @@ public final class TimerFd implements AutoCloseable {
 
     /** Expirations since the last read (0 when none: the fd is non-blocking). */
     public long read() {
-        long[] buf = new long[1];
-        try {
-            LibC.read(fd, buf, 8);
-            return buf[0];
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == LibC.EAGAIN) {
-                return 0;
-            }
-            throw Sys.failure("read(timerfd " + fd + ")", e);
-        }
+        return Sys.readCounter(fd, "timerfd " + fd);
     }
 
     @Override
