@@ -81,7 +81,7 @@ public final class MicroVm implements AutoCloseable {
     private boolean i8042Attached;
     private final List<VirtioMmioSlot> virtioSlots = new ArrayList<>();
     private final List<MmioTransport> transports = new ArrayList<>();
-    private final List<FsDevice> fsDevices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<FsDevice> fsDevices = new ArrayList<>();
     private ThreadPoolExecutor blockWorkers;
     private VsockDevice vsock;
 
