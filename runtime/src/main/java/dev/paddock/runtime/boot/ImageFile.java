@@ -79,8 +79,9 @@ final class ImageFile implements AutoCloseable {
             while (done < length) {
                 int n = (int) Math.min(COPY_CHUNK, length - done);
                 // The file is read straight into guest RAM (one copy, by the kernel); a heap buffer in between
-                // cost two more copies of every byte (the JDK's temporary direct buffer, then into RAM), which
-                // under the emulated accelerator was most of a warm PVH build (46 MB of segments).
+                // cost two more copies of every byte (the JDK's temporary direct buffer, then into RAM). The
+                // warm PVH build in the helper VM did not get measurably faster from this (docs/performance.md):
+                // its time goes elsewhere.
                 ByteBuffer dst = directView(memory, gpa + done, n);
                 if (dst == null) {
                     bounce = bounce != null ? bounce : ByteBuffer.allocate((int) Math.min(COPY_CHUNK, length));
