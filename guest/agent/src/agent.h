@@ -149,6 +149,10 @@ void init_finish_shutdown(void) __attribute__((noreturn));
 void init_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 int docker_ready(void);
 
+/* fsinv.c: FS_INVALIDATE's work (PROTOCOL.md §13), synchronous. Drops the dentry cache only when may_drop (the
+ * agent is the guest's init); fills r with the counts and the flags of what was done. */
+void fsinv_run(const struct pa_fsinv *q, int may_drop, struct pa_fsinv_reply *r);
+
 /* main.c */
 void agent_begin_shutdown(const char *why);
 

@@ -507,6 +507,26 @@ static void reply_health(struct conn *c, uint32_t id) {
     pa_frame_end(&c->out, f);
 }
 
+/* FS_INVALIDATE (PROTOCOL.md §13): a one-shot request like HEALTH. The work runs here, on the event loop, and
+ * FS_INVALIDATED (final) follows at once, so the id is free again when this returns. A bad payload is a fatal
+ * ERROR for this stream only. */
+static void reply_fs_invalidate(struct conn *c, uint32_t id, const uint8_t *p, uint32_t n) {
+    struct pa_fsinv q;
+    char msg[512];
+    int code = pa_fsinv_decode(p, n, &q, msg, sizeof msg);
+    if (code) {
+        logf_agent("FS_INVALIDATE on stream %u refused: %s", id, msg);
+        reply_error(c, id, 0, (uint32_t)code, 0, msg);
+        return;
+    }
+    struct pa_fsinv_reply r;
+    fsinv_run(&q, g_agent.pid1, &r);
+    logf_agent("FS_INVALIDATE on stream %u: flags 0x%x, %u paths: refreshed %u, missing %u, failed %u, done 0x%x", id,
+               q.flags, q.count, r.refreshed, r.missing, r.failed, r.flags);
+    pa_fsinv_free(&q);
+    pa_fsinv_reply_frame(&c->out, id, &r);
+}
+
 /* ---- frame dispatch ---- */
 
 static void on_hello(struct conn *c, const struct pa_hdr *h, const uint8_t *p) {
@@ -570,6 +590,9 @@ static void on_open(struct conn *c, const struct pa_hdr *h, const uint8_t *p) {
         } else {
             reply_health(c, h->stream);
         }
+        break;
+    case PA_OP_FS_INVALIDATE:
+        reply_fs_invalidate(c, h->stream, p, h->length);
         break;
     default: { /* SHUTDOWN */
         uint32_t flags;
@@ -699,6 +722,7 @@ static void dispatch(struct conn *c, const struct pa_hdr *h, const uint8_t *p) {
     case PA_OP_EXEC:
     case PA_OP_STREAM_OPEN:
     case PA_OP_HEALTH:
+    case PA_OP_FS_INVALIDATE:
     case PA_OP_SHUTDOWN:
         on_open(c, h, p);
         break;

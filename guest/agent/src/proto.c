@@ -37,6 +37,8 @@ const char *pa_op_name(uint8_t op) {
     case PA_OP_CLOSE: return "CLOSE";
     case PA_OP_HEALTH: return "HEALTH";
     case PA_OP_HEALTH_REPLY: return "HEALTH_REPLY";
+    case PA_OP_FS_INVALIDATE: return "FS_INVALIDATE";
+    case PA_OP_FS_INVALIDATED: return "FS_INVALIDATED";
     case PA_OP_SHUTDOWN: return "SHUTDOWN";
     case PA_OP_SHUTTING_DOWN: return "SHUTTING_DOWN";
     case PA_OP_EGRESS_CONNECT: return "EGRESS_CONNECT";
@@ -464,6 +466,119 @@ int pa_health_decode(const uint8_t *p, size_t n, struct pa_health *h) {
     h->children = pa_rd_u32(&r);
     h->software_len = pa_rd_str(&r, &h->software, PA_MAX_SOFTWARE, NULL);
     return pa_rd_done(&r) ? PA_E_PROTOCOL : 0;
+}
+
+int pa_fsinv_decode(const uint8_t *p, size_t n, struct pa_fsinv *q, char *err, size_t errlen) {
+    memset(q, 0, sizeof *q);
+    struct pa_rd r;
+    pa_rd_init(&r, p, n);
+    q->flags = pa_rd_u32(&r);
+    q->count = pa_rd_u32(&r);
+    if (r.bad) {
+        errf(err, errlen, "FS_INVALIDATE payload of %zu bytes ends before its path count (PROTOCOL.md §13)", n);
+        return PA_E_PROTOCOL;
+    }
+    if (q->flags & ~(PA_FSINV_DROP_ENTRIES | PA_FSINV_OPEN_FILES)) {
+        errf(err, errlen, "FS_INVALIDATE flags 0x%x has unknown bits (only bit 0 DROP_ENTRIES and bit 1 OPEN_FILES "
+             "are defined, PROTOCOL.md §13)", q->flags);
+        return PA_E_PROTOCOL;
+    }
+    /* HOST-CONTROLLED: count sizes the pointer array below; bound it before anything is read or allocated. */
+    if (q->count > PA_MAX_FSINV_PATHS) {
+        errf(err, errlen, "FS_INVALIDATE count %u is over %u paths (PROTOCOL.md §13): send DROP_ENTRIES | "
+             "OPEN_FILES and the share roots instead", q->count, PA_MAX_FSINV_PATHS);
+        return PA_E_LIMIT;
+    }
+    /* First pass: validate and measure, so that one allocation bounded by the payload holds everything. Each
+     * length is checked against PA_MAX_PATH and then against the bytes left (pa_rd_str), so the sum of the
+     * lengths never exceeds n. */
+    size_t paths_at = r.off;
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < q->count && !r.bad; i++) {
+        const uint8_t *s;
+        int too_long = 0;
+        uint32_t len = pa_rd_str(&r, &s, PA_MAX_PATH, &too_long);
+        if (too_long) {
+            errf(err, errlen, "FS_INVALIDATE path %u is over %u bytes (PROTOCOL.md §13)", i, PA_MAX_PATH);
+            return PA_E_LIMIT;
+        }
+        if (r.bad) {
+            break; /* runs past the payload: reported below */
+        }
+        if (len == 0) {
+            errf(err, errlen, "FS_INVALIDATE path %u is empty: paths are absolute guest paths (PROTOCOL.md §13)", i);
+            return PA_E_PROTOCOL;
+        }
+        if (s[0] != '/') {
+            errf(err, errlen, "FS_INVALIDATE path %u does not start with '/': paths are absolute guest paths "
+                 "(PROTOCOL.md §13)", i);
+            return PA_E_PROTOCOL;
+        }
+        if (memchr(s, 0, len)) {
+            errf(err, errlen, "FS_INVALIDATE path %u contains a NUL byte (PROTOCOL.md §1, §13)", i);
+            return PA_E_PROTOCOL;
+        }
+        bytes += (size_t)len + 1;
+    }
+    if (pa_rd_done(&r)) {
+        errf(err, errlen, "FS_INVALIDATE payload of %zu bytes is malformed: a path runs past its end or bytes trail "
+             "(PROTOCOL.md §13)", n);
+        return PA_E_PROTOCOL;
+    }
+    size_t ptrs = ((size_t)q->count + 1) * sizeof(char *);
+    q->arena = malloc(ptrs + bytes);
+    if (!q->arena) {
+        errf(err, errlen, "out of memory decoding FS_INVALIDATE");
+        return PA_E_INTERNAL;
+    }
+    q->paths = q->arena;
+    char *a = (char *)q->arena + ptrs;
+    pa_rd_init(&r, p, n);
+    r.off = paths_at;
+    for (uint32_t i = 0; i < q->count; i++) {
+        const uint8_t *s;
+        uint32_t len = pa_rd_str(&r, &s, 0, NULL);
+        (void)cstr(s, len, &a, &q->paths[i]); /* NUL bytes were refused above */
+    }
+    q->paths[q->count] = NULL;
+    return 0;
+}
+
+void pa_fsinv_free(struct pa_fsinv *q) {
+    free(q->arena);
+    q->arena = NULL;
+    q->paths = NULL;
+}
+
+void pa_fsinv_encode(struct buf *b, uint32_t flags, const char *const *paths) {
+    uint32_t n = 0;
+    while (paths && paths[n]) {
+        n++;
+    }
+    pa_put_u32(b, flags);
+    pa_put_u32(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        pa_put_str(b, paths[i], (uint32_t)strlen(paths[i]));
+    }
+}
+
+void pa_fsinv_reply_frame(struct buf *b, uint32_t stream, const struct pa_fsinv_reply *r) {
+    size_t f = pa_frame_begin(b, stream, PA_OP_FS_INVALIDATED, 0, 0);
+    pa_put_u32(b, r->refreshed);
+    pa_put_u32(b, r->missing);
+    pa_put_u32(b, r->failed);
+    pa_put_u32(b, r->flags);
+    pa_frame_end(b, f);
+}
+
+int pa_fsinv_reply_decode(const uint8_t *p, size_t n, struct pa_fsinv_reply *r) {
+    struct pa_rd rd;
+    pa_rd_init(&rd, p, n);
+    r->refreshed = pa_rd_u32(&rd);
+    r->missing = pa_rd_u32(&rd);
+    r->failed = pa_rd_u32(&rd);
+    r->flags = pa_rd_u32(&rd);
+    return pa_rd_done(&rd) ? PA_E_PROTOCOL : 0;
 }
 
 int pa_u32_decode(const uint8_t *p, size_t n, uint32_t *v) {

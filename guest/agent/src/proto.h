@@ -9,7 +9,7 @@
 #include "buf.h"
 
 #define PA_MAJOR 1
-#define PA_MINOR 0
+#define PA_MINOR 1                     /* 1.1 added FS_INVALIDATE (PROTOCOL.md §4, §13) */
 #define PA_MAGIC "PDCK"
 #define PA_HDR_LEN 12
 #define PA_MAX_PAYLOAD 65536u          /* PROTOCOL.md §1 */
@@ -26,6 +26,8 @@
 #define PA_MAX_INITIAL_WINDOW 16777216u
 #define PA_MAX_WINDOW 0x7fffffffu      /* §5 */
 #define PA_AGENT_WINDOW 65536u         /* what this agent grants per host -> agent channel */
+#define PA_MAX_FSINV_PATHS 256u        /* §13: paths in one FS_INVALIDATE */
+#define PA_MAX_PATH 4096u              /* §13: bytes in one FS_INVALIDATE path (PATH_MAX) */
 
 enum pa_op {
     PA_OP_HELLO = 0x01,
@@ -44,6 +46,8 @@ enum pa_op {
     PA_OP_CLOSE = 0x34,
     PA_OP_HEALTH = 0x40,
     PA_OP_HEALTH_REPLY = 0x41,
+    PA_OP_FS_INVALIDATE = 0x44,
+    PA_OP_FS_INVALIDATED = 0x45,
     PA_OP_SHUTDOWN = 0x50,
     PA_OP_SHUTTING_DOWN = 0x51,
     PA_OP_EGRESS_CONNECT = 0x60,
@@ -84,6 +88,10 @@ enum pa_err {
 
 #define PA_STREAM_UNIX 1
 #define PA_STREAM_TCP 2
+
+/* FS_INVALIDATE flags (§13); FS_INVALIDATED's flags use the same bits for what was done. */
+#define PA_FSINV_DROP_ENTRIES 0x1u /* request: drop unused dentries and inodes; reply: they were dropped */
+#define PA_FSINV_OPEN_FILES 0x2u   /* request: refresh every open file and cwd; reply: they were refreshed */
 
 struct pa_hdr {
     uint32_t length;
@@ -193,6 +201,32 @@ struct pa_health {
     uint32_t software_len;
 };
 int pa_health_decode(const uint8_t *p, size_t n, struct pa_health *h);
+
+/* FS_INVALIDATE (§13), decoded into one allocation: paths[0..count) are absolute C strings (paths[count] is
+ * NULL), each 1..PA_MAX_PATH bytes without a NUL byte. */
+struct pa_fsinv {
+    uint32_t flags;
+    uint32_t count;
+    char **paths;
+    void *arena;
+};
+/* 0, or PA_E_PROTOCOL / PA_E_LIMIT (PA_E_INTERNAL when out of memory) with a message. On success,
+ * pa_fsinv_free releases it. */
+int pa_fsinv_decode(const uint8_t *p, size_t n, struct pa_fsinv *q, char *err, size_t errlen);
+void pa_fsinv_free(struct pa_fsinv *q);
+/* The FS_INVALIDATE payload (no frame header) for a NULL-terminated list of paths, as pa_exec_encode. */
+void pa_fsinv_encode(struct buf *b, uint32_t flags, const char *const *paths);
+
+/* FS_INVALIDATED (§13). */
+struct pa_fsinv_reply {
+    uint32_t refreshed;
+    uint32_t missing;
+    uint32_t failed;
+    uint32_t flags; /* PA_FSINV_DROP_ENTRIES: dentries were dropped; PA_FSINV_OPEN_FILES: open files refreshed */
+};
+/* Appends a whole FS_INVALIDATED frame on stream. */
+void pa_fsinv_reply_frame(struct buf *b, uint32_t stream, const struct pa_fsinv_reply *r);
+int pa_fsinv_reply_decode(const uint8_t *p, size_t n, struct pa_fsinv_reply *r);
 
 /* u32-only payloads (EXEC_STARTED pid, SIGNAL signo, WINDOW increment, SHUTDOWN flags): 0 or PA_E_PROTOCOL. */
 int pa_u32_decode(const uint8_t *p, size_t n, uint32_t *v);

@@ -80,7 +80,7 @@ void cl_u32(struct cl *c, uint32_t id, uint8_t op, uint8_t chan, uint32_t v) {
 
 int cl_hello(struct cl *c, uint16_t major, uint32_t window) {
     struct buf b = {0};
-    struct pa_hello h = {.major = major, .minor = 0, .initial_window = window, .max_payload = PA_MAX_PAYLOAD,
+    struct pa_hello h = {.major = major, .minor = PA_MINOR, .initial_window = window, .max_payload = PA_MAX_PAYLOAD,
                          .max_streams = 4096, .software = (const uint8_t *)"e2e/1", .software_len = 5};
     pa_hello_encode(&b, &h);
     cl_raw(c, buf_head(&b), buf_used(&b));
@@ -108,6 +108,14 @@ void cl_exec(struct cl *c, uint32_t id, uint32_t flags, uint16_t rows, uint16_t 
     struct buf b = {0};
     pa_exec_encode(&b, flags, rows, cols, user, cwd, argv, env);
     cl_frame(c, id, PA_OP_EXEC, 0, 0, buf_head(&b), (uint32_t)buf_used(&b));
+    buf_free(&b);
+}
+
+void cl_fs_invalidate(struct cl *c, uint32_t id, uint32_t flags, const char *const *paths) {
+    cl_stream_reset(c, id);
+    struct buf b = {0};
+    pa_fsinv_encode(&b, flags, paths);
+    cl_frame(c, id, PA_OP_FS_INVALIDATE, 0, 0, buf_head(&b), (uint32_t)buf_used(&b));
     buf_free(&b);
 }
 
@@ -147,6 +155,13 @@ static void apply(struct cl *c) {
                 cl_u32(c, h->stream, PA_OP_WINDOW, h->chan, h->length);
                 s->window[h->chan] += h->length;
             }
+        }
+        break;
+    case PA_OP_FS_INVALIDATED:
+        if (pa_fsinv_reply_decode(p, h->length, &s->fs) == 0) {
+            s->fs_done = 1;
+        } else {
+            fprintf(stderr, "client: malformed FS_INVALIDATED of %u bytes on stream %u\n", h->length, h->stream);
         }
         break;
     case PA_OP_EOF:
@@ -221,7 +236,7 @@ int cl_pump(struct cl *c, int timeout_ms) {
 int cl_wait_done(struct cl *c, uint32_t id, int timeout_ms) {
     int64_t deadline = mono_ms() + timeout_ms;
     struct cl_stream *s = &c->st[id];
-    while (!s->exited && !s->closed && !s->error) {
+    while (!s->exited && !s->closed && !s->error && !s->fs_done) {
         int64_t left = deadline - mono_ms();
         if (left <= 0 || cl_pump(c, (int)left) != 1) {
             return -1;

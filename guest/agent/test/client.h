@@ -21,6 +21,8 @@ struct cl_stream {
     uint32_t error_code, error_errno;
     char error_msg[PA_MAX_ERROR_MESSAGE + 1];
     int nonfatal_errors;
+    int fs_done;           /* FS_INVALIDATED */
+    struct pa_fsinv_reply fs;
     struct buf out[3];
     int eof[3];
     uint32_t window[3];    /* what we granted the agent and it has not used */
@@ -53,7 +55,10 @@ void cl_u32(struct cl *c, uint32_t id, uint8_t op, uint8_t chan, uint32_t v);
 int cl_send_data(struct cl *c, uint32_t id, const void *p, size_t n, int timeout_ms);
 /* Reads and applies one frame. 1 = a frame, 0 = the agent closed the connection, -1 = timeout. */
 int cl_pump(struct cl *c, int timeout_ms);
-/* Pumps until stream id has its final frame (EXIT, CLOSE, ERROR); -1 on timeout or closed connection. */
+/* Sends FS_INVALIDATE (PROTOCOL.md §13) on a fresh stream id with a NULL-terminated list of paths. */
+void cl_fs_invalidate(struct cl *c, uint32_t id, uint32_t flags, const char *const *paths);
+/* Pumps until stream id has its final frame (EXIT, CLOSE, FS_INVALIDATED, ERROR); -1 on timeout or closed
+ * connection. */
 int cl_wait_done(struct cl *c, uint32_t id, int timeout_ms);
 /* Pumps until out[chan] of stream id contains needle; -1 on timeout. */
 int cl_wait_output(struct cl *c, uint32_t id, int chan, const char *needle, int timeout_ms);

@@ -110,8 +110,10 @@ static int t_hello_bad_major(void) {
     struct pa_error e;
     CHECK(pa_error_decode(c->last_payload, c->last.length, &e) == 0 && e.code == PA_E_UNSUPPORTED_VERSION,
           "expected UNSUPPORTED_VERSION");
-    CHECK(memmem(e.message, e.message_len, "2.0", 3), "message does not name the version: %.*s", (int)e.message_len,
-          e.message);
+    char version[16]; /* cl_hello announces this side's minor */
+    int vlen = snprintf(version, sizeof version, "2.%u", PA_MINOR);
+    CHECK(memmem(e.message, e.message_len, version, (size_t)vlen), "message does not name the version %s: %.*s",
+          version, (int)e.message_len, e.message);
     CHECK(cl_pump(c, 2000) == 0, "connection not closed after UNSUPPORTED_VERSION");
     cl_free(c);
     return 0;
@@ -511,6 +513,133 @@ static int t_health(void) {
     return 0;
 fail:
     cl_free(c);
+    return 1;
+}
+
+/* Pumps until stream id got a non-fatal ERROR; 0 when it did. */
+static int wait_nonfatal(struct cl *c, uint32_t id) {
+    while (c->st[id].nonfatal_errors == 0) {
+        if (cl_pump(c, 5000) != 1) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* PROTOCOL.md §13 in loopback mode: the counts for existing, missing and failing paths, no dentry drop (that
+ * is for the guest's init only), OPEN_FILES, the stream errors, and the ids free again after each answer. */
+static int t_fs_invalidate(void) {
+    char file[160], missing[160], notdir[200], link[160], toolong[320];
+    snprintf(file, sizeof file, "%s/fsinv-file", dir);
+    snprintf(missing, sizeof missing, "%s/fsinv-missing", dir);
+    snprintf(notdir, sizeof notdir, "%s/fsinv-file/x", dir);
+    snprintf(link, sizeof link, "%s/fsinv-dangling", dir);
+    snprintf(toolong, sizeof toolong, "/%0300d", 0); /* one component over NAME_MAX: ENAMETOOLONG, even for root */
+    FILE *f = fopen(file, "w");
+    struct cl *c = session(65536);
+    CHECK(f && fputs("x", f) >= 0 && fclose(f) == 0, "creating %s", file);
+    CHECK(symlink(missing, link) == 0, "symlink %s", link);
+    CHECK(c, "session");
+    CHECK(c->agent_hello.minor == 1, "the agent announces minor %u, want 1", c->agent_hello.minor);
+
+    /* one existing file, one missing name */
+    const char *two[] = {file, missing, NULL};
+    cl_fs_invalidate(c, 1, 0, two);
+    CHECK(cl_wait_done(c, 1, 5000) == 0 && c->st[1].fs_done, "no FS_INVALIDATED: %s", c->st[1].error_msg);
+    CHECK(c->last.op == PA_OP_FS_INVALIDATED && c->last.stream == 1 && c->last.flags == 0, "reply frame op 0x%x",
+          c->last.op);
+    CHECK(c->st[1].fs.refreshed == 1 && c->st[1].fs.missing == 1 && c->st[1].fs.failed == 0 && c->st[1].fs.flags == 0,
+          "refreshed %u missing %u failed %u flags 0x%x, want 1 1 0 0", c->st[1].fs.refreshed, c->st[1].fs.missing,
+          c->st[1].fs.failed, c->st[1].fs.flags);
+
+    /* the same id again after the final frame; DROP_ENTRIES is skipped in loopback mode (bit 0 stays clear);
+     * ENOTDIR is missing, a dangling symlink is the link itself (not followed), a too-long name failed */
+    const char *five[] = {file, notdir, link, toolong, "/", NULL};
+    cl_fs_invalidate(c, 1, PA_FSINV_DROP_ENTRIES, five);
+    CHECK(cl_wait_done(c, 1, 5000) == 0 && c->st[1].fs_done, "no FS_INVALIDATED on the reused id: %s",
+          c->st[1].error_msg);
+    CHECK(c->st[1].fs.refreshed == 3 && c->st[1].fs.missing == 1 && c->st[1].fs.failed == 1 && c->st[1].fs.flags == 0,
+          "DROP_ENTRIES: refreshed %u missing %u failed %u flags 0x%x, want 3 1 1 0", c->st[1].fs.refreshed,
+          c->st[1].fs.missing, c->st[1].fs.failed, c->st[1].fs.flags);
+
+    /* OPEN_FILES: at least the agent's own fds and cwd, plus the one path */
+    const char *onef[] = {file, NULL};
+    cl_fs_invalidate(c, 3, PA_FSINV_OPEN_FILES, onef);
+    CHECK(cl_wait_done(c, 3, 10000) == 0 && c->st[3].fs_done, "no FS_INVALIDATED for OPEN_FILES: %s",
+          c->st[3].error_msg);
+    CHECK(c->st[3].fs.flags == PA_FSINV_OPEN_FILES && c->st[3].fs.refreshed >= 2 && c->st[3].fs.missing == 0,
+          "OPEN_FILES: refreshed %u missing %u failed %u flags 0x%x", c->st[3].fs.refreshed, c->st[3].fs.missing,
+          c->st[3].fs.failed, c->st[3].fs.flags);
+
+    /* malformed: a fatal ERROR on that stream only; the connection and the id stay usable */
+    cl_fs_invalidate(c, 5, 0x4, onef);
+    CHECK(cl_wait_done(c, 5, 5000) == 0 && c->st[5].error && c->st[5].error_code == PA_E_PROTOCOL,
+          "unknown flag: error %d code %u", c->st[5].error, c->st[5].error_code);
+    const char *relative[] = {"tmp/x", NULL};
+    cl_fs_invalidate(c, 7, 0, relative);
+    CHECK(cl_wait_done(c, 7, 5000) == 0 && c->st[7].error && c->st[7].error_code == PA_E_PROTOCOL,
+          "relative path: code %u", c->st[7].error_code);
+    static const char *many[PA_MAX_FSINV_PATHS + 2];
+    for (unsigned i = 0; i <= PA_MAX_FSINV_PATHS; i++) {
+        many[i] = "/";
+    }
+    cl_fs_invalidate(c, 9, 0, many);
+    CHECK(cl_wait_done(c, 9, 5000) == 0 && c->st[9].error && c->st[9].error_code == PA_E_LIMIT,
+          "257 paths: code %u (%s)", c->st[9].error_code, c->st[9].error_msg);
+    cl_stream_reset(c, 11);
+    cl_frame(c, 11, PA_OP_FS_INVALIDATE, 0, 0, "\0\0\0", 3);
+    CHECK(cl_wait_done(c, 11, 5000) == 0 && c->st[11].error_code == PA_E_PROTOCOL, "3-byte payload: code %u",
+          c->st[11].error_code);
+    cl_frame(c, 13, PA_OP_HEALTH, 0, 0, NULL, 0);
+    CHECK(cl_pump(c, 5000) == 1 && c->last.op == PA_OP_HEALTH_REPLY && c->last.stream == 13,
+          "HEALTH after the stream errors: op 0x%x", c->last.op);
+    struct pa_health h;
+    CHECK(pa_health_decode(c->last_payload, c->last.length, &h) == 0 && h.minor == 1, "HEALTH_REPLY minor %u",
+          h.minor);
+    cl_fs_invalidate(c, 5, 0, onef);
+    CHECK(cl_wait_done(c, 5, 5000) == 0 && c->st[5].fs_done && c->st[5].fs.refreshed == 1,
+          "the id of a refused FS_INVALIDATE is free again: %s", c->st[5].error_msg);
+
+    /* an even id; an id an exec holds (non-fatal, the exec lives on); FS_INVALIDATED from the host */
+    cl_fs_invalidate(c, 14, 0, onef);
+    CHECK(cl_wait_done(c, 14, 5000) == 0 && c->st[14].error_code == PA_E_PROTOCOL, "even id: code %u",
+          c->st[14].error_code);
+    const char *cat[] = {"cat", NULL};
+    cl_exec(c, 15, 0, 0, 0, "", "/", cat, ENV);
+    while (!c->st[15].started) {
+        CHECK(cl_pump(c, 5000) == 1 && !c->st[15].error, "cat did not start: %s", c->st[15].error_msg);
+    }
+    struct buf b = {0};
+    pa_fsinv_encode(&b, 0, onef);
+    cl_frame(c, 15, PA_OP_FS_INVALIDATE, 0, 0, buf_head(&b), (uint32_t)buf_used(&b));
+    buf_free(&b);
+    CHECK(wait_nonfatal(c, 15) == 0 && c->st[15].error_code == PA_E_STREAM_IN_USE && !c->st[15].fs_done,
+          "id in use: code %u", c->st[15].error_code);
+    CHECK(cl_send_data(c, 15, "still\n", 6, 5000) == 0, "stdin to the exec");
+    cl_frame(c, 15, PA_OP_EOF, 0, 0, NULL, 0);
+    CHECK(cl_wait_done(c, 15, 5000) == 0 && c->st[15].exited && out_is(c, 15, 1, "still\n"),
+          "the exec did not survive STREAM_IN_USE: \"%s\"", out_str(c, 15, 1));
+    cl_stream_reset(c, 17);
+    cl_frame(c, 17, PA_OP_FS_INVALIDATED, 0, 0, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    CHECK(cl_wait_done(c, 17, 5000) == 0 && c->st[17].error_code == PA_E_PROTOCOL, "FS_INVALIDATED from the host: "
+          "code %u", c->st[17].error_code);
+    cl_free(c);
+
+    /* stream 0 is the connection's: a connection error */
+    c = session(65536);
+    CHECK(c, "second session");
+    pa_fsinv_encode(&b, 0, onef);
+    cl_frame(c, 0, PA_OP_FS_INVALIDATE, 0, 0, buf_head(&b), (uint32_t)buf_used(&b));
+    buf_free(&b);
+    int r = expect_conn_error(c, PA_E_PROTOCOL);
+    cl_free(c);
+    unlink(file);
+    unlink(link);
+    return r;
+fail:
+    cl_free(c);
+    unlink(file);
+    unlink(link);
     return 1;
 }
 
@@ -985,6 +1114,7 @@ int main(int argc, char **argv) {
     run("flow control host -> agent (1 MB stdin)", t_flow_in);
     run("stream open: unix and tcp echo, connect failure, reset", t_stream_open);
     run("health", t_health);
+    run("fs invalidate: counts, no drop in loopback, open files, stream errors, id reuse", t_fs_invalidate);
     run("bad frames", t_bad_frames);
     run("vanishing peers: no fd or process leak", t_vanishing_peers);
     run("exit while a descendant holds stdout", t_drain_after_exit);

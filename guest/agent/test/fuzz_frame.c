@@ -56,6 +56,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             pa_error_decode(p, h.length, &e);
             break;
         }
+        case PA_OP_FS_INVALIDATE: {
+            struct pa_fsinv q;
+            if (pa_fsinv_decode(p, h.length, &q, err, sizeof err) == 0) {
+                /* every path is absolute, within its bound, and all of them fit in the payload */
+                size_t total = 0;
+                for (uint32_t i = 0; i < q.count; i++) {
+                    size_t len = strlen(q.paths[i]);
+                    if (q.paths[i][0] != '/' || len > PA_MAX_PATH) {
+                        __builtin_trap();
+                    }
+                    total += len;
+                }
+                if (q.count > PA_MAX_FSINV_PATHS || q.paths[q.count] != NULL || total > h.length) {
+                    __builtin_trap();
+                }
+                pa_fsinv_free(&q);
+            }
+            break;
+        }
+        case PA_OP_FS_INVALIDATED: {
+            struct pa_fsinv_reply x;
+            pa_fsinv_reply_decode(p, h.length, &x);
+            break;
+        }
         case PA_OP_HEALTH_REPLY: {
             struct pa_health x;
             pa_health_decode(p, h.length, &x);

@@ -55,11 +55,11 @@ static int same(const struct buf *b, const char *hex) {
 /* Re-encodes the frames of PROTOCOL.md §11 and compares them with the text there, byte for byte. */
 static void codec_worked_example(void) {
     struct buf b = {0};
-    struct pa_hello host = {.major = 1, .minor = 0, .initial_window = 65536, .max_payload = 65536,
+    struct pa_hello host = {.major = 1, .minor = 1, .initial_window = 65536, .max_payload = 65536,
                             .max_streams = 1024, .software = (const uint8_t *)"host/1", .software_len = 6};
     pa_hello_encode(&b, &host);
     EXPECT(same(&b, "22 00 00 00  00 00 00 00  01 00 00 00"
-                    "50 44 43 4b  01 00  00 00  00 00 00 00  00 00 01 00  00 00 01 00  00 04 00 00"
+                    "50 44 43 4b  01 00  01 00  00 00 00 00  00 00 01 00  00 00 01 00  00 04 00 00"
                     "06 00 00 00  68 6f 73 74  2f 31"), "host HELLO bytes");
     buf_free(&b);
     struct pa_hello agent = host;
@@ -67,7 +67,7 @@ static void codec_worked_example(void) {
     agent.software_len = 19;
     pa_hello_encode(&b, &agent);
     EXPECT(same(&b, "2f 00 00 00  00 00 00 00  01 00 00 00"
-                    "50 44 43 4b  01 00  00 00  00 00 00 00  00 00 01 00  00 00 01 00  00 04 00 00"
+                    "50 44 43 4b  01 00  01 00  00 00 00 00  00 00 01 00  00 00 01 00  00 04 00 00"
                     "13 00 00 00  70 61 64 64 6f 63 6b 2d 61 67 65 6e 74 2f 30 2e 31 2e 30"), "agent HELLO bytes");
     buf_free(&b);
     const char *argv[] = {"sh", "-c", "echo hi; exit 3", NULL};
@@ -252,6 +252,126 @@ static void open_rules(void) {
     pa_put_u16(&b, 1);
     pa_put_str(&b, "x", 1);
     EXPECT(pa_open_decode(buf_head(&b), buf_used(&b), &o, err, sizeof err) == PA_E_PROTOCOL, "kind 9");
+    buf_free(&b);
+}
+
+/* Decodes b as an FS_INVALIDATE payload, frees it and b; returns the code and the message in err. */
+static int fsinv_code(struct buf *b, char *err, size_t errlen) {
+    struct pa_fsinv q;
+    err[0] = 0;
+    int rc = pa_fsinv_decode(buf_head(b), buf_used(b), &q, err, errlen);
+    if (rc == 0) {
+        pa_fsinv_free(&q);
+    }
+    buf_free(b);
+    return rc;
+}
+
+/* PROTOCOL.md §13: FS_INVALIDATE's payload, its bounds, and FS_INVALIDATED. */
+static void fsinv_rules(void) {
+    struct buf b = {0};
+    char err[256];
+    struct pa_fsinv q;
+    EXPECT(PA_MINOR == 1 && strcmp(pa_op_name(PA_OP_FS_INVALIDATE), "FS_INVALIDATE") == 0 &&
+           strcmp(pa_op_name(PA_OP_FS_INVALIDATED), "FS_INVALIDATED") == 0 && PA_OP_FS_INVALIDATE == 0x44 &&
+           PA_OP_FS_INVALIDATED == 0x45, "protocol 1.1 names 0x44 and 0x45");
+    struct pa_hdr h = {.op = PA_OP_FS_INVALIDATE, .chan = 1};
+    EXPECT(pa_hdr_check_chan(&h, err, sizeof err) == PA_E_PROTOCOL, "FS_INVALIDATE with chan 1 is invalid");
+    h.chan = 0;
+    EXPECT(pa_hdr_check_chan(&h, err, sizeof err) == 0, "FS_INVALIDATE with chan 0 is valid");
+
+    /* the encoder, byte for byte, then a good payload decoded back */
+    const char *one[] = {"/a", NULL};
+    pa_fsinv_encode(&b, PA_FSINV_DROP_ENTRIES, one);
+    EXPECT(same(&b, "01 00 00 00  01 00 00 00  02 00 00 00  2f 61"), "FS_INVALIDATE bytes");
+    buf_free(&b);
+    const char *two[] = {"/workspace/a b.txt", "/", NULL};
+    pa_fsinv_encode(&b, PA_FSINV_DROP_ENTRIES | PA_FSINV_OPEN_FILES, two);
+    int rc = pa_fsinv_decode(buf_head(&b), buf_used(&b), &q, err, sizeof err);
+    EXPECT(rc == 0 && q.flags == 3 && q.count == 2 && strcmp(q.paths[0], "/workspace/a b.txt") == 0 &&
+           strcmp(q.paths[1], "/") == 0 && q.paths[2] == NULL, "a good FS_INVALIDATE decodes: %s", rc ? err : "");
+    if (rc == 0) {
+        pa_fsinv_free(&q);
+        EXPECT(q.paths == NULL && q.arena == NULL, "pa_fsinv_free clears the pointers");
+    }
+    buf_free(&b);
+    pa_fsinv_encode(&b, 0, NULL);
+    rc = pa_fsinv_decode(buf_head(&b), buf_used(&b), &q, err, sizeof err);
+    EXPECT(rc == 0 && q.count == 0 && q.paths && q.paths[0] == NULL, "no flags and no paths is fine: %s", err);
+    if (rc == 0) {
+        pa_fsinv_free(&q);
+    }
+    buf_free(&b);
+
+    /* the bounds: 256 paths of 4096 bytes are fine, one more of either is LIMIT */
+    static char longest[PA_MAX_PATH + 2];
+    memset(longest, 'p', PA_MAX_PATH + 1);
+    longest[0] = '/';
+    longest[PA_MAX_PATH] = 0;
+    const char *at_bound[] = {longest, NULL};
+    pa_fsinv_encode(&b, 0, at_bound);
+    EXPECT(fsinv_code(&b, err, sizeof err) == 0, "a path of 4096 bytes is fine: %s", err);
+    longest[PA_MAX_PATH] = 'p';
+    longest[PA_MAX_PATH + 1] = 0;
+    pa_fsinv_encode(&b, 0, at_bound);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_LIMIT && strstr(err, "4096"), "a path of 4097 bytes: %s", err);
+    static const char *many[PA_MAX_FSINV_PATHS + 2];
+    for (unsigned i = 0; i <= PA_MAX_FSINV_PATHS; i++) {
+        many[i] = "/m";
+    }
+    many[PA_MAX_FSINV_PATHS] = NULL;
+    pa_fsinv_encode(&b, 0, many);
+    EXPECT(fsinv_code(&b, err, sizeof err) == 0, "256 paths are fine: %s", err);
+    many[PA_MAX_FSINV_PATHS] = "/m";
+    pa_fsinv_encode(&b, 0, many);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_LIMIT && strstr(err, "257"), "count 257: %s", err);
+    pa_put_u32(&b, 0);
+    pa_put_u32(&b, 0xffffffffu); /* a count far past the payload, with nothing behind it */
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_LIMIT, "count 2^32-1: %s", err);
+    pa_put_u32(&b, 0);
+    pa_put_u32(&b, 1);
+    pa_put_u32(&b, 0xffffffffu); /* a path length far past the payload */
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_LIMIT, "a 4 GiB path length: %s", err);
+
+    /* malformed payloads and bad paths: PROTOCOL */
+    pa_fsinv_encode(&b, 0, one);
+    b.len = 7; /* not even flags and count */
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL, "a 7-byte payload: %s", err);
+    pa_fsinv_encode(&b, 0, one);
+    b.len--; /* the path runs past the end */
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL, "a truncated path: %s", err);
+    pa_put_u32(&b, 0);
+    pa_put_u32(&b, 2);
+    pa_put_str(&b, "/a", 2); /* count 2, one path */
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL, "a missing path: %s", err);
+    pa_fsinv_encode(&b, 0, one);
+    pa_put_u8(&b, 0);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL && strstr(err, "trail"), "trailing bytes: %s", err);
+    pa_fsinv_encode(&b, 0x4, one);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL && strstr(err, "0x4"), "unknown flag bit 2: %s", err);
+    pa_fsinv_encode(&b, 0x80000000u, NULL);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL, "unknown flag bit 31: %s", err);
+    const char *empty[] = {"/ok", "", NULL};
+    pa_fsinv_encode(&b, 0, empty);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL && strstr(err, "path 1 is empty"), "an empty path: %s",
+           err);
+    const char *relative[] = {"workspace/a", NULL};
+    pa_fsinv_encode(&b, 0, relative);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL && strstr(err, "'/'"), "a relative path: %s", err);
+    pa_put_u32(&b, 0);
+    pa_put_u32(&b, 1);
+    pa_put_str(&b, "/a\0b", 4);
+    EXPECT(fsinv_code(&b, err, sizeof err) == PA_E_PROTOCOL && strstr(err, "NUL"), "a path with a NUL: %s", err);
+
+    /* FS_INVALIDATED: a whole frame, byte for byte, and back */
+    struct pa_fsinv_reply r = {.refreshed = 1, .missing = 2, .failed = 3, .flags = PA_FSINV_OPEN_FILES}, d;
+    pa_fsinv_reply_frame(&b, 5, &r);
+    EXPECT(same(&b, "10 00 00 00  05 00 00 00  45 00 00 00"
+                    "01 00 00 00  02 00 00 00  03 00 00 00  02 00 00 00"), "FS_INVALIDATED bytes");
+    EXPECT(pa_fsinv_reply_decode(buf_head(&b) + PA_HDR_LEN, buf_used(&b) - PA_HDR_LEN, &d) == 0 && d.refreshed == 1 &&
+           d.missing == 2 && d.failed == 3 && d.flags == PA_FSINV_OPEN_FILES, "FS_INVALIDATED decodes back");
+    EXPECT(pa_fsinv_reply_decode(buf_head(&b) + PA_HDR_LEN, buf_used(&b) - PA_HDR_LEN - 1, &d) == PA_E_PROTOCOL,
+           "a short FS_INVALIDATED is refused");
     buf_free(&b);
 }
 
@@ -463,6 +583,7 @@ int main(void) {
     hello_rules();
     exec_rules();
     open_rules();
+    fsinv_rules();
     small_payloads();
     user_rules();
     egress_header_rules();
