@@ -64,6 +64,12 @@ public interface AgentClient {
     /** Asks the agent how it is. */
     Future<Health> health();
 
+    /**
+     * Tells the guest that these paths changed on the host (PROTOCOL.md §13, protocol 1.1): the agent refreshes what
+     * the guest's kernel cached of them. Fails with {@link AgentException} on a 1.0 agent.
+     */
+    Future<FsInvalidated> invalidateFs(FsInvalidation invalidation);
+
     /** Asks the agent to shut down in order; completes when it has acknowledged (SHUTTING_DOWN). */
     Future<Void> shutdown();
 

@@ -123,6 +123,25 @@ class AgentClientIT {
     }
 
     @Test
+    void fsInvalidateRefreshesPathsAndCountsTheMissing(VertxTestContext ctx) throws Exception {
+        assertThat(client.agent().minor()).as("FS_INVALIDATE needs 1.1").isGreaterThanOrEqualTo(1);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("paddock-fsinv");
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("a.txt"), "a");
+        client.invalidateFs(new FsInvalidation(java.util.List.of(file.toString(), dir.resolve("gone").toString(),
+                        dir.toString()), true, true))
+                .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+                    assertThat(r.missing()).isEqualTo(1);
+                    assertThat(r.failed()).isZero();
+                    assertThat(r.refreshed()).as("two paths and the open files").isGreaterThan(2);
+                    assertThat(r.openFilesRefreshed()).isTrue();
+                    assertThat(r.entriesDropped()).as("only the guest's init drops caches").isFalse();
+                    java.nio.file.Files.delete(file);
+                    java.nio.file.Files.delete(dir);
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
     void shellWithStdinAndStdout(VertxTestContext ctx) {
         client.exec(ExecRequest.shell("tr a-z A-Z; echo done >&2")).onComplete(ctx.succeeding(p -> {
             assertThat(p.pid()).isPositive();

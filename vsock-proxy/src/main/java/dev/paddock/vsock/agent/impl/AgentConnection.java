@@ -11,6 +11,8 @@ import dev.paddock.vsock.agent.AgentProtocolException;
 import dev.paddock.vsock.agent.AgentStream;
 import dev.paddock.vsock.agent.ExecProcess;
 import dev.paddock.vsock.agent.ExecRequest;
+import dev.paddock.vsock.agent.FsInvalidated;
+import dev.paddock.vsock.agent.FsInvalidation;
 import dev.paddock.vsock.agent.Health;
 import dev.paddock.vsock.agent.StreamTarget;
 import dev.paddock.vsock.agent.wire.Frame;
@@ -171,7 +173,7 @@ public final class AgentConnection implements AgentClient {
         }
         checkChannel(frame);
         switch (frame.op()) {
-            case Op.EXEC, Op.SIGNAL, Op.RESIZE, Op.STREAM_OPEN, Op.HEALTH, Op.SHUTDOWN, Op.DNS_REPLY ->
+            case Op.EXEC, Op.SIGNAL, Op.RESIZE, Op.STREAM_OPEN, Op.HEALTH, Op.FS_INVALIDATE, Op.SHUTDOWN, Op.DNS_REPLY ->
                     throw new AgentProtocolException(Op.name(frame.op()) + " on stream " + frame.stream()
                             + " came from the agent; only the host sends it (PROTOCOL.md §3)");
             case Op.EGRESS_CONNECT, Op.DNS_QUERY -> {
@@ -181,7 +183,7 @@ public final class AgentConnection implements AgentClient {
                 return;
             }
             case Op.HELLO, Op.ERROR, Op.EXEC_STARTED, Op.EXIT, Op.STREAM_OPENED, Op.DATA, Op.EOF, Op.WINDOW,
-                    Op.RESET, Op.CLOSE, Op.HEALTH_REPLY, Op.SHUTTING_DOWN -> {
+                    Op.RESET, Op.CLOSE, Op.HEALTH_REPLY, Op.FS_INVALIDATED, Op.SHUTTING_DOWN -> {
                 // handled below
             }
             default -> {
@@ -343,6 +345,22 @@ public final class AgentConnection implements AgentClient {
                     Payloads::healthReply);
             streams.put(id, request);
             send(Frame.empty(id, Op.HEALTH));
+            return request.reply();
+        });
+    }
+
+    @Override
+    public Future<FsInvalidated> invalidateFs(FsInvalidation invalidation) {
+        return onContext(() -> {
+            if (agent.minor() < 1) {
+                throw new AgentException("the " + describe() + " speaks protocol " + agent.major() + "." + agent.minor()
+                        + "; FS_INVALIDATE needs 1.1 (PROTOCOL.md §13): update the agent image");
+            }
+            long id = openId();
+            AgentRequest<FsInvalidated> request = new AgentRequest<>(this, id, "FS_INVALIDATE", Op.FS_INVALIDATED,
+                    Payloads::fsInvalidated);
+            streams.put(id, request);
+            send(Frame.of(id, Op.FS_INVALIDATE, Payloads.fsInvalidate(invalidation)));
             return request.reply();
         });
     }

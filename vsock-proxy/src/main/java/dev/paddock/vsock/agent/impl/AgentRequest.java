@@ -10,7 +10,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.util.function.Function;
 
-/** A stream that is one request and its one final reply: HEALTH → HEALTH_REPLY, SHUTDOWN → SHUTTING_DOWN. */
+/** A stream that is one request and its one final reply: HEALTH → HEALTH_REPLY,
+ * FS_INVALIDATE → FS_INVALIDATED, SHUTDOWN → SHUTTING_DOWN. */
 final class AgentRequest<T> implements AgentStreamState {
     private final AgentConnection connection;
     private final long id;

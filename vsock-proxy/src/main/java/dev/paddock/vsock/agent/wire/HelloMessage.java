@@ -10,7 +10,8 @@ public record HelloMessage(int major, int minor, long features, long initialWind
     /** "PDCK". */
     public static final byte[] MAGIC = {0x50, 0x44, 0x43, 0x4B};
     public static final int MAJOR = 1;
-    public static final int MINOR = 0;
+    /** 1.1 added FS_INVALIDATE (§13). */
+    public static final int MINOR = 1;
     public static final long MIN_INITIAL_WINDOW = 4096;
     public static final long MAX_INITIAL_WINDOW = 16L * 1024 * 1024;
     public static final int MAX_SOFTWARE_BYTES = 256;

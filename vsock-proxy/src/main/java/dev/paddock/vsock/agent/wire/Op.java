@@ -18,6 +18,9 @@ public final class Op {
     public static final int CLOSE = 0x34;
     public static final int HEALTH = 0x40;
     public static final int HEALTH_REPLY = 0x41;
+    /** Since 1.1 (§13). */
+    public static final int FS_INVALIDATE = 0x44;
+    public static final int FS_INVALIDATED = 0x45;
     public static final int SHUTDOWN = 0x50;
     public static final int SHUTTING_DOWN = 0x51;
     /** Reserved for the egress hooks (§9); a 1.0 agent never sends them and this client does not set EGRESS. */
@@ -59,6 +62,8 @@ public final class Op {
             case CLOSE -> "CLOSE";
             case HEALTH -> "HEALTH";
             case HEALTH_REPLY -> "HEALTH_REPLY";
+            case FS_INVALIDATE -> "FS_INVALIDATE";
+            case FS_INVALIDATED -> "FS_INVALIDATED";
             case SHUTDOWN -> "SHUTDOWN";
             case SHUTTING_DOWN -> "SHUTTING_DOWN";
             case EGRESS_CONNECT -> "EGRESS_CONNECT";

@@ -5,6 +5,8 @@ import dev.paddock.vsock.agent.AgentErrorReply;
 import dev.paddock.vsock.agent.AgentProtocolException;
 import dev.paddock.vsock.agent.ExecRequest;
 import dev.paddock.vsock.agent.ExitStatus;
+import dev.paddock.vsock.agent.FsInvalidated;
+import dev.paddock.vsock.agent.FsInvalidation;
 import dev.paddock.vsock.agent.Health;
 import dev.paddock.vsock.agent.StreamTarget;
 import dev.paddock.vsock.agent.TtySize;
@@ -130,6 +132,36 @@ public final class Payloads {
         }
         return new Health(major, minor, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0,
                 Duration.ofMillis(uptimeMs), children, software);
+    }
+
+    /** §13 FS_INVALIDATE flag bits. */
+    public static final int FS_DROP_ENTRIES = 0x1;
+    public static final int FS_OPEN_FILES = 0x2;
+
+    /** §13. */
+    public static Buffer fsInvalidate(FsInvalidation request) {
+        PayloadWriter w = new PayloadWriter()
+                .u32((request.dropEntries() ? FS_DROP_ENTRIES : 0) | (request.openFiles() ? FS_OPEN_FILES : 0))
+                .u32(request.paths().size());
+        request.paths().forEach(w::str);
+        return w.buffer();
+    }
+
+    /** §13. */
+    public static FsInvalidated fsInvalidated(Buffer payload) {
+        PayloadReader r = new PayloadReader("FS_INVALIDATED", payload);
+        long refreshed = r.u32();
+        long missing = r.u32();
+        long failed = r.u32();
+        long flags = r.u32();
+        r.end();
+        // GUEST-CONTROLLED: only the two flag bits §13 defines.
+        if ((flags & ~(long) (FS_DROP_ENTRIES | FS_OPEN_FILES)) != 0) {
+            throw new AgentProtocolException("FS_INVALIDATED flags 0x" + Long.toHexString(flags)
+                    + " set bits PROTOCOL.md §13 does not define");
+        }
+        return new FsInvalidated(refreshed, missing, failed, (flags & FS_DROP_ENTRIES) != 0,
+                (flags & FS_OPEN_FILES) != 0);
     }
 
     /** §3 WINDOW increment, at least 1. */

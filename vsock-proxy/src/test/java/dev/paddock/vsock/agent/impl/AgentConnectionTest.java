@@ -11,6 +11,8 @@ import dev.paddock.vsock.agent.AgentVersionException;
 import dev.paddock.vsock.agent.ExecProcess;
 import dev.paddock.vsock.agent.ExecRequest;
 import dev.paddock.vsock.agent.ExitStatus;
+import dev.paddock.vsock.agent.FsInvalidated;
+import dev.paddock.vsock.agent.FsInvalidation;
 import dev.paddock.vsock.agent.wire.Frame;
 import dev.paddock.vsock.agent.wire.HelloMessage;
 import dev.paddock.vsock.agent.wire.Op;
@@ -21,6 +23,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,7 +68,7 @@ class AgentConnectionTest {
         agent.hello(new HelloMessage(2, 0, 0, 65536, 65536, 1024, "future-agent/2"));
         AgentClient.connect(vertx, agent.address()).onComplete(ctx.failing(e -> ctx.verify(() -> {
             assertThat(e).isInstanceOf(AgentVersionException.class)
-                    .hasMessageContaining("agent speaks protocol 2.0; this client speaks 1.0");
+                    .hasMessageContaining("agent speaks protocol 2.0; this client speaks 1.1");
             vertx.setTimer(100, t -> ctx.verify(() -> {
                 Frame error = agent.received.get(agent.received.size() - 1);
                 assertThat(error.op()).isEqualTo(Op.ERROR);
@@ -281,6 +284,74 @@ class AgentConnectionTest {
                                 ctx.completeNow();
                             })));
                         }))))));
+    }
+
+    @Test
+    void fsInvalidateSendsThePathsAndDecodesTheAnswer(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.FS_INVALIDATE) {
+                a.send(Frame.of(frame.stream(), Op.FS_INVALIDATED, new PayloadWriter().u32(2).u32(1).u32(0)
+                        .u32(Payloads.FS_DROP_ENTRIES).buffer()));
+            }
+        });
+        FsInvalidation request = new FsInvalidation(List.of("/work/a.txt", "/work"), true, false);
+        AgentClient.connect(vertx, agent.address()).compose(client -> client.invalidateFs(request))
+                .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
+                    assertThat(reply).isEqualTo(new FsInvalidated(2, 1, 0, true, false));
+                    Frame sent = agent.received.get(agent.received.size() - 1);
+                    assertThat(sent.op()).isEqualTo(Op.FS_INVALIDATE);
+                    assertThat(sent.stream() % 2).as("a host-opened stream").isEqualTo(1);
+                    Buffer p = sent.payload();
+                    assertThat(p.getIntLE(0)).as("flags").isEqualTo(Payloads.FS_DROP_ENTRIES);
+                    assertThat(p.getIntLE(4)).as("count").isEqualTo(2);
+                    assertThat(p.getIntLE(8)).isEqualTo(11);
+                    assertThat(p.getString(12, 23)).isEqualTo("/work/a.txt");
+                    assertThat(p.getIntLE(23)).isEqualTo(5);
+                    assertThat(p.getString(27, 32)).isEqualTo("/work");
+                    assertThat(p.length()).isEqualTo(32);
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void fsInvalidatedWithUndefinedFlagsIsAProtocolError(Vertx vertx, VertxTestContext ctx) {
+        agent.script((a, frame) -> {
+            if (frame.op() == Op.FS_INVALIDATE) {
+                a.send(Frame.of(frame.stream(), Op.FS_INVALIDATED, new PayloadWriter().u32(0).u32(0).u32(0).u32(4)
+                        .buffer()));
+            }
+        });
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.invalidateFs(new FsInvalidation(List.of("/w"), false, false)))
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).hasMessageContaining("FS_INVALIDATED flags 0x4");
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void aVersionOneZeroAgentIsNotAskedToInvalidate(Vertx vertx, VertxTestContext ctx) {
+        agent.hello(new HelloMessage(1, 0, 0, 65536, 65536, 1024, "old-agent/1.0"));
+        AgentClient.connect(vertx, agent.address())
+                .compose(client -> client.invalidateFs(new FsInvalidation(List.of("/w"), false, false)))
+                .onComplete(ctx.failing(e -> ctx.verify(() -> {
+                    assertThat(e).hasMessageContaining("speaks protocol 1.0; FS_INVALIDATE needs 1.1");
+                    assertThat(agent.received.stream().noneMatch(f -> f.op() == Op.FS_INVALIDATE)).isTrue();
+                    ctx.completeNow();
+                })));
+    }
+
+    @Test
+    void anInvalidationRequestIsCheckedBeforeItIsSent() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FsInvalidation(List.of("relative"), false, false))
+                .hasMessageContaining("must be absolute");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FsInvalidation(
+                java.util.Collections.nCopies(FsInvalidation.MAX_PATHS + 1, "/a"), false, false))
+                .hasMessageContaining("257 paths");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FsInvalidation(List.of("/a\0b"), false, false))
+                .hasMessageContaining("without NUL");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FsInvalidation(List.of("/" + "x".repeat(4096)), false, false))
+                .hasMessageContaining("4097 bytes");
     }
 
     @Test

@@ -26,7 +26,7 @@ final class FakeAgent {
     final Path socketPath;
     private final NetServer server;
     private volatile NetSocket peer;
-    private volatile HelloMessage hello = new HelloMessage(1, 0, 0, 65536, 65536, 1024, "fake-agent/1");
+    private volatile HelloMessage hello = new HelloMessage(1, 1, 0, 65536, 65536, 1024, "fake-agent/1");
     private volatile BiConsumer<FakeAgent, Frame> script = (agent, frame) -> { };
 
     private FakeAgent(Vertx vertx, Path socketPath) {

@@ -32,7 +32,7 @@ class FrameCodecTest {
 
     @Test
     void hostHelloEncodesToTheSpecBytes() {
-        HelloMessage hello = new HelloMessage(1, 0, 0, 65536, 65536, 1024, "host/1");
+        HelloMessage hello = new HelloMessage(1, 1, 0, 65536, 65536, 1024, "host/1");
         Buffer bytes = FrameCodec.encode(Frame.of(0, Op.HELLO, hello.encode()));
         assertThat(hex(bytes)).isEqualTo(hex(example.get(0, "HELLO").bytes()));
     }
@@ -59,7 +59,7 @@ class FrameCodecTest {
         assertThat(frames).extracting(Frame::op).containsExactly(
                 Op.HELLO, Op.EXEC_STARTED, Op.DATA, Op.EOF, Op.EOF, Op.EXIT);
         HelloMessage hello = HelloMessage.decodeFromAgent(frames.get(0).payload());
-        assertThat(hello).isEqualTo(new HelloMessage(1, 0, 0, 65536, 65536, 1024, "paddock-agent/0.1.0"));
+        assertThat(hello).isEqualTo(new HelloMessage(1, 1, 0, 65536, 65536, 1024, "paddock-agent/0.1.0"));
         assertThat(Payloads.execStarted(frames.get(1).payload())).isEqualTo(4242);
         assertThat(frames.get(2).stream()).isEqualTo(1);
         assertThat(frames.get(2).chan()).isEqualTo(Op.CHAN_STDOUT);
@@ -127,7 +127,7 @@ class FrameCodecTest {
     void helloWithAnotherMajorVersionNamesBothVersions() {
         Buffer hello = new HelloMessage(2, 3, 0, 65536, 65536, 1024, "paddock-agent/9").encode();
         assertThatThrownBy(() -> HelloMessage.decodeFromAgent(hello)).isInstanceOf(AgentVersionException.class)
-                .hasMessageContaining("agent speaks protocol 2.3").hasMessageContaining("this client speaks 1.0");
+                .hasMessageContaining("agent speaks protocol 2.3").hasMessageContaining("this client speaks 1.1");
     }
 
     @Test
