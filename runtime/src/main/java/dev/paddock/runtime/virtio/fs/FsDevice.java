@@ -59,6 +59,7 @@ public final class FsDevice implements VirtioDevice, AutoCloseable {
     private final Executor completions;
     private final byte[] configSpace = new byte[CONFIG_BYTES];
     private volatile DeviceState state = DeviceState.INACTIVE;
+    private ShareWatcher watcher;
 
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong refusedChains = new AtomicLong();
@@ -151,7 +152,36 @@ public final class FsDevice implements VirtioDevice, AutoCloseable {
 
     @Override
     public void close() {
+        stopWatchingHost();
         server.close();
+    }
+
+    /**
+     * Starts telling the guest about host changes to the share through {@code invalidator} ({@link ShareWatcher}),
+     * and from then on lets the guest cache entries and attributes for {@link CacheTimeouts#HOST_INVALIDATED}.
+     * Blocking: it walks the share. Should the watcher stop on its own (the guest did not answer), later replies go
+     * back to {@link CacheTimeouts#DEFAULT}.
+     *
+     * @throws IOException when the share cannot be watched; the timeouts then stay short
+     */
+    public synchronized ShareWatcher watchHost(ShareWatcher.Invalidator invalidator) throws IOException {
+        if (watcher != null && watcher.isRunning()) {
+            throw new IllegalStateException("the share " + config.sharedDir() + " is watched already");
+        }
+        ShareWatcher w = ShareWatcher.start(config.sharedDir(), server.ownChanges(), invalidator,
+                cause -> server.cacheTimeouts(CacheTimeouts.DEFAULT));
+        watcher = w;
+        server.cacheTimeouts(CacheTimeouts.HOST_INVALIDATED);
+        return w;
+    }
+
+    /** Stops the host watcher, if any, and goes back to short timeouts (the guest's agent went away). */
+    public synchronized void stopWatchingHost() {
+        if (watcher != null) {
+            server.cacheTimeouts(CacheTimeouts.DEFAULT);
+            watcher.close();
+            watcher = null;
+        }
     }
 
     public long requests() {

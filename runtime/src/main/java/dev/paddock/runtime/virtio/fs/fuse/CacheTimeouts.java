@@ -9,6 +9,12 @@ import java.time.Duration;
 public record CacheTimeouts(Duration entry, Duration attr) {
     /** One second for both: a host edit shows in the guest within a second, and the guest asks at most once a second. */
     public static final CacheTimeouts DEFAULT = new CacheTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1));
+    /**
+     * One hour for both, while a host watcher tells the guest about every host change through its agent
+     * ({@code ShareWatcher}, guest/PROTOCOL.md §13): the guest then revalidates nothing on its own, and the hour
+     * only bounds how long a change the watcher missed could stay unseen.
+     */
+    public static final CacheTimeouts HOST_INVALIDATED = new CacheTimeouts(Duration.ofHours(1), Duration.ofHours(1));
 
     public CacheTimeouts {
         if (entry.isNegative() || attr.isNegative()) {

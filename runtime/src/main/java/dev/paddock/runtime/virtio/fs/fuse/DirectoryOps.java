@@ -32,7 +32,7 @@ final class DirectoryOps {
                 throw new FsErrnoException(Errno.ENOTDIR, "OPENDIR of a non-directory");
             }
             int fd = HostFs.reopen(node.fd(), true, HostLibC.O_RDONLY);
-            long fh = share.handles.add(node.inode.id, fd, true);
+            long fh = share.handles.add(node.inode, fd, true);
             return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(0).u32(0).finish(req.unique);
         }
     }

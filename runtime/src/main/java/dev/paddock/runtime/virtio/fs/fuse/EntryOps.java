@@ -76,6 +76,7 @@ final class EntryOps {
                 long[] m = time(valid, FATTR_MTIME, FATTR_MTIME_NOW, mtime, mtimeNsec);
                 HostFs.setTimes(inode.fd, a[0], a[1], m[0], m[1]);
             }
+            share.own.node(inode);
             FuseReply r = new FuseReply(ATTR_OUT_BYTES);
             FuseAttr.writeAttrOut(r, inode.id, HostFs.stat(inode.fd), share.owners, share.timeouts);
             return r.finish(req.unique);
@@ -137,6 +138,7 @@ final class EntryOps {
         }
         share.checkWritable("SYMLINK");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
+            share.own.name(parent.inode, name);
             HostFs.symlink(target, parent.fd(), name);
             return entry(req, parent, name);
         }
@@ -153,6 +155,7 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EPERM, "mknod of type 0" + Integer.toOctalString(type));
         }
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
+            share.own.name(parent.inode, name);
             HostFs.mknod(parent.fd(), name, (type == 0 ? HostLibC.S_IFREG : type) | (mode & 0777));
             return entry(req, parent, name);
         }
@@ -164,6 +167,7 @@ final class EntryOps {
         byte[] name = req.name();
         share.checkWritable("MKDIR");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
+            share.own.name(parent.inode, name);
             HostFs.mkdir(parent.fd(), name, mode & 01777);
             return entry(req, parent, name);
         }
@@ -181,6 +185,7 @@ final class EntryOps {
         byte[] name = req.name();
         share.checkWritable(directory ? "RMDIR" : "UNLINK");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
+            share.own.name(parent.inode, name);
             HostFs.unlink(parent.fd(), name, directory);
             return FuseReply.empty().finish(req.unique);
         }
@@ -201,6 +206,8 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EINVAL, "rename flags 0x" + Integer.toHexString(flags));
         }
         try (InodeTable.Use from = share.inodes.use(req.nodeId); InodeTable.Use to = share.inodes.use(newDir)) {
+            share.own.name(from.inode, oldName);
+            share.own.name(to.inode, newName);
             HostFs.rename(from.fd(), oldName, to.fd(), newName, flags);
             return FuseReply.empty().finish(req.unique);
         }
@@ -214,6 +221,8 @@ final class EntryOps {
             if (target.inode.isDirectory()) {
                 throw new FsErrnoException(Errno.EPERM, "hard link to a directory");
             }
+            share.own.name(parent.inode, name);
+            share.own.node(target.inode); // its link count changed
             HostFs.link(target.fd(), parent.fd(), name);
             return entry(req, parent, name);
         }

@@ -38,8 +38,11 @@ final class FileOps {
             if (!inode.isRegular()) {
                 throw new FsErrnoException(Errno.ENXIO, "OPEN of a special file");
             }
+            if ((flags & O_TRUNC) != 0) {
+                share.own.node(inode);
+            }
             int fd = HostFs.reopen(inode.fd, false, flags);
-            long fh = share.handles.add(inode.id, fd, false);
+            long fh = share.handles.add(inode, fd, false);
             return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(FOPEN_KEEP_CACHE).u32(0).finish(req.unique);
         }
     }
@@ -52,6 +55,7 @@ final class FileOps {
         share.checkWritable("CREATE");
         int flags = hostFlags(guestFlags) | (guestFlags & O_EXCL);
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
+            share.own.name(parent.inode, name);
             int fd = HostFs.create(parent.fd(), name, flags, mode & 07777);
             Share.Looked l;
             try {
@@ -68,7 +72,7 @@ final class FileOps {
                 }
                 long fh;
                 try {
-                    fh = share.handles.add(l.use().inode.id, fd, false);
+                    fh = share.handles.add(l.use().inode, fd, false);
                 } catch (FsErrnoException e) {
                     share.inodes.forget(l.use().inode.id, 1);
                     throw e;
@@ -109,6 +113,7 @@ final class FileOps {
         share.checkWritable("WRITE");
         byte[] data = req.payload(size);
         try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+            share.own.node(h.handle.dev, h.handle.ino);
             int done = 0;
             while (done < size) {
                 byte[] rest = done == 0 ? data : java.util.Arrays.copyOfRange(data, done, size);
@@ -177,6 +182,7 @@ final class FileOps {
             throw new FsErrnoException(Errno.EINVAL, "fallocate range");
         }
         try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+            share.own.node(h.handle.dev, h.handle.ino);
             HostFs.allocate(h.fd(), mode, offset, length);
             return FuseReply.empty().finish(req.unique);
         }

@@ -99,6 +99,25 @@ public final class FuseServer implements AutoCloseable {
         return share.owners;
     }
 
+    /** How long the guest may trust the entries and attributes it is told from now on. */
+    public CacheTimeouts cacheTimeouts() {
+        return share.timeouts;
+    }
+
+    /**
+     * Changes the timeouts of every later reply: {@link CacheTimeouts#HOST_INVALIDATED} once a watcher tells the
+     * guest about host changes, back to {@link CacheTimeouts#DEFAULT} when it stops. What the guest was told
+     * before keeps the timeout it came with.
+     */
+    public void cacheTimeouts(CacheTimeouts timeouts) {
+        share.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    }
+
+    /** What this server changed on the host for the guest, recently: a host watcher leaves those changes out. */
+    public OwnChanges ownChanges() {
+        return share.own;
+    }
+
     /**
      * Serves one request.
      *

@@ -16,15 +16,20 @@ final class HandleTable {
     static final class Handle {
         final long fh;
         final long nodeId;
+        /** The inode's host identity, for {@link OwnChanges}. */
+        final long dev;
+        final long ino;
         final int fd;
         final boolean directory;
         final Object dirLock = new Object();
         int users;
         boolean released;
 
-        Handle(long fh, long nodeId, int fd, boolean directory) {
+        Handle(long fh, Inode inode, int fd, boolean directory) {
             this.fh = fh;
-            this.nodeId = nodeId;
+            this.nodeId = inode.id;
+            this.dev = inode.dev;
+            this.ino = inode.ino;
             this.fd = fd;
             this.directory = directory;
         }
@@ -61,11 +66,11 @@ final class HandleTable {
     }
 
     /** Registers {@code fd}; on failure (too many handles) closes it. */
-    long add(long nodeId, int fd, boolean directory) throws FsErrnoException {
+    long add(Inode inode, int fd, boolean directory) throws FsErrnoException {
         synchronized (this) {
             // GUEST-CONTROLLED: a guest that never releases would pin host fds without end.
             if (handles.size() < maxHandles) {
-                Handle h = new Handle(next++, nodeId, fd, directory);
+                Handle h = new Handle(next++, inode, fd, directory);
                 handles.put(h.fh, h);
                 return h.fh;
             }

@@ -8,7 +8,10 @@ final class Share {
     final InodeTable inodes;
     final HandleTable handles;
     final OwnershipMap owners;
-    final CacheTimeouts timeouts;
+    /** Swapped when host invalidation starts or stops ({@link FuseServer#cacheTimeouts(CacheTimeouts)}). */
+    volatile CacheTimeouts timeouts;
+    /** What this share's server changed on the host, for the watcher to leave out. */
+    final OwnChanges own = new OwnChanges();
     final boolean readOnly;
     /** Running as root, new objects are given to the share's owner (see {@link OwnershipMap}). */
     private final boolean chownNew;
@@ -71,6 +74,9 @@ final class Share {
                 HostFs.close(fd);
                 throw e;
             }
+            Looked l = adopt(fd);
+            own.node(l.stat().dev(), l.stat().ino()); // the chown's IN_ATTRIB is ours
+            return l;
         }
         return adopt(fd);
     }

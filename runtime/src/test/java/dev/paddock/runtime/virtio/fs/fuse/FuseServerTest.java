@@ -105,6 +105,20 @@ class FuseServerTest {
     }
 
     @Test
+    void whileTheHostIsWatchedTheGuestMayCacheForAnHour() {
+        assertThat(server.cacheTimeouts()).isEqualTo(CacheTimeouts.DEFAULT);
+        server.cacheTimeouts(CacheTimeouts.HOST_INVALIDATED);
+        Entry e = fuse.lookup(1, "hello.txt");
+        assertThat(e.entryValidSeconds()).isEqualTo(3600);
+        assertThat(e.attrValidSeconds()).isEqualTo(3600);
+        assertThat(Entry.read(fuse.lookupReply(1, "nope").ok().body()).entryValidSeconds()).as("negative too").isEqualTo(3600);
+        FuseTestDriver.Reply attr = fuse.getattrReply(e.nodeId()).ok();
+        assertThat(attr.u64()).as("attr_valid").isEqualTo(3600);
+        server.cacheTimeouts(CacheTimeouts.DEFAULT);
+        assertThat(fuse.lookup(1, "hello.txt").entryValidSeconds()).isEqualTo(1);
+    }
+
+    @Test
     void batchForgetDropsSeveralInodes() {
         Entry a = fuse.lookup(1, "hello.txt");
         Entry b = fuse.lookup(1, "src");

@@ -1,0 +1,112 @@
+package dev.paddock.runtime.virtio.fs.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.runtime.virtio.fs.ShareWatcher;
+import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Created;
+import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Entry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server's own changes are left out of what a {@link ShareWatcher} tells the guest; the host's are not. */
+class OwnChangesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRecordMatchesForItsWindowOnly() {
+        AtomicLong now = new AtomicLong(1_000);
+        OwnChanges own = new OwnChanges(now::get);
+        Inode d = new Inode(2, -1, 7L << 32 | 1, 42, HostLibC.S_IFDIR);
+        own.name(d, "a.txt".getBytes(StandardCharsets.UTF_8));
+        own.node(7L << 32 | 1, 43);
+        assertThat(own.isOwnName(7L << 32 | 1, 42, "a.txt")).isTrue();
+        assertThat(own.isOwnName(7L << 32 | 1, 42, "b.txt")).isFalse();
+        assertThat(own.isOwnName(7L << 32 | 2, 42, "a.txt")).as("another device").isFalse();
+        assertThat(own.isOwnNode(7L << 32 | 1, 43)).isTrue();
+        assertThat(own.isOwnNode(7L << 32 | 1, 42)).as("a name record is not a node record").isFalse();
+        now.addAndGet(OwnChanges.WINDOW_NANOS);
+        assertThat(own.isOwnNode(7L << 32 | 1, 43)).as("at the window's end").isTrue();
+        now.addAndGet(1);
+        assertThat(own.isOwnNode(7L << 32 | 1, 43)).as("after it").isFalse();
+        assertThat(own.isOwnName(7L << 32 | 1, 42, "a.txt")).isFalse();
+    }
+
+    @Test
+    void theTableStaysBounded() {
+        AtomicLong now = new AtomicLong();
+        OwnChanges own = new OwnChanges(now::get);
+        for (int i = 0; i < OwnChanges.MAX_RECORDS; i++) {
+            own.node(1, i);
+        }
+        now.addAndGet(OwnChanges.WINDOW_NANOS + 1);
+        own.node(1, -1);
+        assertThat(own.size()).as("expired records swept").isEqualTo(1);
+        for (int i = 0; i < OwnChanges.MAX_RECORDS + 10; i++) {
+            own.node(2, i);
+        }
+        assertThat(own.size()).isLessThanOrEqualTo(OwnChanges.MAX_RECORDS);
+    }
+
+    @Test
+    void statDeviceNumbersBecomeStatxOnes() {
+        // makedev(8, 1) and makedev(259, 65539) as glibc encodes them
+        assertThat(OwnChanges.statxDev(0x801L)).isEqualTo(8L << 32 | 1);
+        long major = 259;
+        long minor = 65539;
+        long stDev = ((major & 0xfff) << 8) | ((major & ~0xfffL) << 32) | (minor & 0xff) | ((minor & ~0xffL) << 12);
+        assertThat(OwnChanges.statxDev(stDev)).isEqualTo(major << 32 | minor);
+    }
+
+    @Test
+    void theGuestsOwnChangesAreLeftOutAndTheHostsAreNot() throws Exception {
+        Path share = Files.createDirectory(dir.resolve("share"));
+        Files.writeString(share.resolve("host.txt"), "host\n");
+        FuseServer server = FuseServer.open(share, false, FuseTestDriver.UID, FuseTestDriver.GID, CacheTimeouts.DEFAULT);
+        LinkedBlockingQueue<ShareWatcher.Changes> batches = new LinkedBlockingQueue<>();
+        try (ShareWatcher watcher = ShareWatcher.start(share, server.ownChanges(), c -> {
+            batches.add(c);
+            return CompletableFuture.completedFuture(null);
+        }, e -> { })) {
+            FuseTestDriver fuse = new FuseTestDriver(server);
+            fuse.init().ok();
+            // what a guest does in a build: make a directory, create and write files, rename one over another, remove
+            Entry out = fuse.mkdir(1, "out");
+            Created a = fuse.create(out.nodeId(), "a.o");
+            fuse.write(a.entry().nodeId(), a.fh(), 0, "object".getBytes(StandardCharsets.UTF_8));
+            fuse.release(a.entry().nodeId(), a.fh()).ok();
+            Created tmp = fuse.create(out.nodeId(), "b.tmp");
+            fuse.release(tmp.entry().nodeId(), tmp.fh()).ok();
+            fuse.rename(out.nodeId(), "b.tmp", out.nodeId(), "b.o").ok();
+            fuse.unlink(out.nodeId(), "a.o").ok();
+            long hostFile = fuse.lookup(1, "host.txt").nodeId();
+            long fh = fuse.open(hostFile, HostLibC.O_RDWR);
+            fuse.write(hostFile, fh, 0, "guest".getBytes(StandardCharsets.UTF_8));
+            fuse.release(hostFile, fh).ok();
+            assertThat(batches.poll(1, TimeUnit.SECONDS)).as("nothing the guest did comes back to it").isNull();
+            assertThat(watcher.leftOut()).isGreaterThanOrEqualTo(6);
+
+            // the directory the guest made is watched: a host change inside it is reported
+            Path hostMade = share.resolve("out/host.o");
+            Files.writeString(hostMade, "from the host");
+            Files.writeString(share.resolve("host.txt"), "edited on the host\n");
+            List<Path> seen = new ArrayList<>();
+            ShareWatcher.Changes c;
+            while ((c = batches.poll(1, TimeUnit.SECONDS)) != null) {
+                seen.addAll(c.paths());
+            }
+            assertThat(seen).contains(hostMade, share.resolve("out"));
+        } finally {
+            server.close();
+        }
+    }
+}
