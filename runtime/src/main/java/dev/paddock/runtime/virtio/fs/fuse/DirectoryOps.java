@@ -7,12 +7,18 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * OPENDIR, READDIR, READDIRPLUS (RELEASEDIR and FSYNCDIR share {@link FileOps}'s code).
+ * OPENDIR, READDIR, READDIRPLUS, RELEASEDIR and FSYNCDIR.
  *
- * <p>Each READDIR seeks the directory fd to the guest's offset (a d_off cookie we handed out, or 0), reads
- * host linux_dirent64 records and turns as many as fit into fuse_dirent(plus) records, each carrying the host
- * d_off as its offset. Nothing is remembered between calls, so a guest that re-reads or seeks gets what the
- * host directory says.
+ * <p>OPENDIR is answered ENOSYS. A Linux guest (5.1+, fc->no_opendir) then stops sending OPENDIR and RELEASEDIR
+ * for the whole mount, gives each open directory fh 0, and caches listings itself (FOPEN_KEEP_CACHE |
+ * FOPEN_CACHE_DIR, its default without opendir): it reads a listing again when the directory's mtime changed
+ * (it compares at every rewind; with AUTO_INVAL_DATA it first refreshes the attributes if they have expired).
+ * That saves two round trips per opendir(3) and one or more READDIRs per listing, which is most of what `git
+ * status`'s untracked-file scan costs over the share.
+ *
+ * <p>So nothing is remembered between calls: each READDIR opens the directory afresh from its inode, seeks to the
+ * guest's offset (a d_off cookie we handed out, or 0), reads host linux_dirent64 records and turns as many as fit
+ * into fuse_dirent(plus) records, each carrying the host d_off as its offset.
  */
 final class DirectoryOps {
     /** Host getdents64 buffer per round. */
@@ -27,34 +33,56 @@ final class DirectoryOps {
     }
 
     byte[] opendir(FuseRequest req) throws FsErrnoException {
-        try (InodeTable.Use node = share.inodes.use(req.nodeId)) {
-            if (!node.inode.isDirectory()) {
-                throw new FsErrnoException(Errno.ENOTDIR, "OPENDIR of a non-directory");
+        throw new FsErrnoException(Errno.ENOSYS, "OPENDIR: directories are read without handles (fc->no_opendir)");
+    }
+
+    /** RELEASEDIR: there are no directory handles (see OPENDIR); a guest that sends one anyway is told OK. */
+    byte[] releasedir(FuseRequest req) {
+        return FuseReply.empty().finish(req.unique);
+    }
+
+    /** FSYNCDIR: the directory opened afresh from its inode and synced. */
+    byte[] fsyncdir(FuseRequest req) throws FsErrnoException {
+        req.skip(8, "fh");
+        int flags = req.u32("fsync_flags");
+        try (InodeTable.Use dir = share.inodes.use(req.nodeId)) {
+            if (!share.readOnly) {
+                int fd = open(dir);
+                try {
+                    HostFs.sync(fd, (flags & FSYNC_FDATASYNC) != 0);
+                } finally {
+                    HostFs.close(fd);
+                }
             }
-            int fd = HostFs.reopen(node.fd(), true, HostLibC.O_RDONLY);
-            long fh = share.handles.add(node.inode, fd, true);
-            return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(0).u32(0).finish(req.unique);
+            return FuseReply.empty().finish(req.unique);
         }
     }
 
+    private static int open(InodeTable.Use dir) throws FsErrnoException {
+        if (!dir.inode.isDirectory()) {
+            throw new FsErrnoException(Errno.ENOTDIR, "a directory operation on a non-directory");
+        }
+        return HostFs.reopen(dir.fd(), true, HostLibC.O_RDONLY);
+    }
+
     byte[] readdir(FuseRequest req, boolean plus) throws FsErrnoException {
-        long fh = req.u64("fh");
+        req.skip(8, "fh"); // 0 from a guest without opendir; any other value names nothing here
         long offset = req.u64("offset");
         int size = req.u32("size");
         // GUEST-CONTROLLED: the reply is at most max_read bytes.
         if (size < 0 || size > MAX_IO_BYTES) {
             throw new FsErrnoException(Errno.EINVAL, "readdir of " + Integer.toUnsignedString(size) + " bytes");
         }
-        try (InodeTable.Use dir = share.inodes.use(req.nodeId);
-             HandleTable.Use h = share.handles.use(fh, req.nodeId, true)) {
+        try (InodeTable.Use dir = share.inodes.use(req.nodeId)) {
             FuseReply r = new FuseReply(size);
-            synchronized (h.handle.dirLock) {
+            int fd = open(dir);
+            try {
                 // GUEST-CONTROLLED: the offset is a cookie; the host file system refuses ones it never made.
-                HostFs.seek(h.fd(), offset, 0);
+                HostFs.seek(fd, offset, 0);
                 byte[] buf = new byte[Math.min(HOST_BUFFER, Math.max(size, 512))];
                 boolean full = false;
                 while (!full) {
-                    int n = HostFs.readDirectory(h.fd(), buf);
+                    int n = HostFs.readDirectory(fd, buf);
                     if (n <= 0) {
                         break;
                     }
@@ -77,6 +105,8 @@ final class DirectoryOps {
                         at += reclen;
                     }
                 }
+            } finally {
+                HostFs.close(fd);
             }
             return r.finish(req.unique);
         }

@@ -89,7 +89,7 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EINVAL, "truncate to " + Long.toUnsignedString(size));
         }
         if ((valid & FATTR_FH) != 0) {
-            try (HandleTable.Use h = share.handles.use(fh, inode.id, false)) {
+            try (HandleTable.Use h = share.handles.use(fh, inode.id)) {
                 HostFs.truncate(h.fd(), size);
             }
             return;

@@ -3,7 +3,7 @@ package dev.paddock.runtime.virtio.fs.fuse;
 import static dev.paddock.runtime.virtio.fs.fuse.FuseProtocol.*;
 import static dev.paddock.runtime.virtio.fs.fuse.HostLibC.*;
 
-/** The operations on open regular files: open/create, read/write, flush/fsync/release, lseek, fallocate. */
+/** The operations on open regular files: open/create, read/write, fsync/release, lseek, fallocate. */
 final class FileOps {
     /** Open flags a guest may pass through; everything else (O_CREAT, O_PATH, O_NOFOLLOW, O_DIRECT, ...) is dropped. */
     private static final int PASSED_FLAGS = O_ACCMODE | O_APPEND | O_TRUNC | O_NONBLOCK | 04010000 /* O_SYNC ⊃ O_DSYNC */;
@@ -42,7 +42,7 @@ final class FileOps {
                 share.own.node(inode);
             }
             int fd = HostFs.reopen(inode.fd, false, flags);
-            long fh = share.handles.add(inode, fd, false);
+            long fh = share.handles.add(inode, fd);
             return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(FOPEN_KEEP_CACHE).u32(0).finish(req.unique);
         }
     }
@@ -72,7 +72,7 @@ final class FileOps {
                 }
                 long fh;
                 try {
-                    fh = share.handles.add(l.use().inode, fd, false);
+                    fh = share.handles.add(l.use().inode, fd);
                 } catch (FsErrnoException e) {
                     share.inodes.forget(l.use().inode.id, 1);
                     throw e;
@@ -93,7 +93,7 @@ final class FileOps {
         if (size < 0 || size > MAX_IO_BYTES || offset < 0) {
             throw new FsErrnoException(Errno.EINVAL, "read of " + Integer.toUnsignedString(size) + " bytes at " + Long.toUnsignedString(offset));
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
             byte[] data = new byte[size];
             int n = HostFs.read(h.fd(), data, size, offset);
             return new FuseReply(n).bytes(data, 0, n).finish(req.unique);
@@ -112,7 +112,7 @@ final class FileOps {
         }
         share.checkWritable("WRITE");
         byte[] data = req.payload(size);
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
             share.own.node(h.handle.dev, h.handle.ino);
             int done = 0;
             while (done < size) {
@@ -127,24 +127,16 @@ final class FileOps {
         }
     }
 
-    byte[] release(FuseRequest req, boolean directory) throws FsErrnoException {
+    byte[] release(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
-        share.handles.remove(fh, req.nodeId, directory);
+        share.handles.remove(fh, req.nodeId);
         return FuseReply.empty().finish(req.unique);
     }
 
-    /** FLUSH (each close(2) in the guest): nothing is buffered here, so only the handle is checked. */
-    byte[] flush(FuseRequest req) throws FsErrnoException {
-        long fh = req.u64("fh");
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
-            return FuseReply.empty().finish(req.unique);
-        }
-    }
-
-    byte[] fsync(FuseRequest req, boolean directory) throws FsErrnoException {
+    byte[] fsync(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         int flags = req.u32("fsync_flags");
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, directory)) {
+        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
             if (!share.readOnly) {
                 HostFs.sync(h.fd(), (flags & FSYNC_FDATASYNC) != 0);
             }
@@ -160,7 +152,7 @@ final class FileOps {
         if (whence != 0 && whence != 2 && whence != 3 && whence != 4) {
             throw new FsErrnoException(Errno.EINVAL, "lseek whence " + whence);
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
             return new FuseReply(8).u64(HostFs.seek(h.fd(), offset, whence)).finish(req.unique);
         }
     }
@@ -181,7 +173,7 @@ final class FileOps {
         if (offset < 0 || length <= 0) {
             throw new FsErrnoException(Errno.EINVAL, "fallocate range");
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId, false)) {
+        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
             share.own.node(h.handle.dev, h.handle.ino);
             HostFs.allocate(h.fd(), mode, offset, length);
             return FuseReply.empty().finish(req.unique);

@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Open files and directories the guest holds by FUSE fh. Handles come from a counter and are never reused;
+ * Open files the guest holds by FUSE fh. Handles come from a counter and are never reused;
  * each remembers the nodeid it was opened for, and a request naming another nodeid is refused (EBADF), so a
  * guest cannot use one inode's open fd against another. As with inodes, a request holds its handle through
  * {@link #use}, and a RELEASE racing it closes the fd only after the request is done.
  */
 final class HandleTable {
-    /** An open host fd; {@code dirLock} serializes directory reads, which move the fd's position. */
+    /** An open host fd (directories have none: DirectoryOps reads them without handles). */
     static final class Handle {
         final long fh;
         final long nodeId;
@@ -20,18 +20,15 @@ final class HandleTable {
         final long dev;
         final long ino;
         final int fd;
-        final boolean directory;
-        final Object dirLock = new Object();
         int users;
         boolean released;
 
-        Handle(long fh, Inode inode, int fd, boolean directory) {
+        Handle(long fh, Inode inode, int fd) {
             this.fh = fh;
             this.nodeId = inode.id;
             this.dev = inode.dev;
             this.ino = inode.ino;
             this.fd = fd;
-            this.directory = directory;
         }
     }
 
@@ -66,11 +63,11 @@ final class HandleTable {
     }
 
     /** Registers {@code fd}; on failure (too many handles) closes it. */
-    long add(Inode inode, int fd, boolean directory) throws FsErrnoException {
+    long add(Inode inode, int fd) throws FsErrnoException {
         synchronized (this) {
             // GUEST-CONTROLLED: a guest that never releases would pin host fds without end.
             if (handles.size() < maxHandles) {
-                Handle h = new Handle(next++, inode, fd, directory);
+                Handle h = new Handle(next++, inode, fd);
                 handles.put(h.fh, h);
                 return h.fh;
             }
@@ -82,20 +79,20 @@ final class HandleTable {
     /**
      * Holds the handle {@code fh} opened for {@code nodeId}, of the right kind, for one request.
      *
-     * @throws FsErrnoException EBADF for an unknown fh, one of another inode, or a file/directory mix-up
+     * @throws FsErrnoException EBADF for an unknown fh or one of another inode
      */
-    synchronized Use use(long fh, long nodeId, boolean directory) throws FsErrnoException {
-        Handle h = find(fh, nodeId, directory);
+    synchronized Use use(long fh, long nodeId) throws FsErrnoException {
+        Handle h = find(fh, nodeId);
         h.users++;
         return new Use(h);
     }
 
-    private Handle find(long fh, long nodeId, boolean directory) throws FsErrnoException {
+    private Handle find(long fh, long nodeId) throws FsErrnoException {
         // GUEST-CONTROLLED: fh and nodeid are both guest values; they must match what we handed out.
         Handle h = handles.get(fh);
-        if (h == null || h.nodeId != nodeId || h.directory != directory) {
+        if (h == null || h.nodeId != nodeId) {
             throw new FsErrnoException(Errno.EBADF, "fh " + Long.toUnsignedString(fh) + " is not an open "
-                    + (directory ? "directory" : "file") + " of nodeid " + Long.toUnsignedString(nodeId));
+                    + "file of nodeid " + Long.toUnsignedString(nodeId));
         }
         return h;
     }
@@ -111,10 +108,10 @@ final class HandleTable {
     }
 
     /** Forgets handle {@code fh} of {@code nodeId}; its fd closes when no request uses it any more. */
-    void remove(long fh, long nodeId, boolean directory) throws FsErrnoException {
+    void remove(long fh, long nodeId) throws FsErrnoException {
         int toClose;
         synchronized (this) {
-            Handle h = find(fh, nodeId, directory);
+            Handle h = find(fh, nodeId);
             handles.remove(fh);
             h.released = true;
             if (h.users > 0) {

@@ -123,7 +123,7 @@ class FuseEscapeTest {
                 .as("truncate through the link").isNotZero();
         Entry d = fuse.lookup(1, "abs-dir");
         assertThat(fuse.lookupReply(d.nodeId(), "secret.txt").error()).isEqualTo(Errno.ENOTDIR);
-        assertThat(fuse.call(FuseOpcode.OPENDIR, d.nodeId(), body().u32(0).u32(0)).error()).isEqualTo(Errno.ENOTDIR);
+        assertThat(fuse.readdirReply(d.nodeId(), 0, 0, 4096, false).error()).isEqualTo(Errno.ENOTDIR);
         assertThat(fuse.createReply(1, "abs-file", 01101 /* O_WRONLY|O_CREAT|O_TRUNC */, 0644).error()).isEqualTo(Errno.ELOOP);
     }
 
@@ -167,7 +167,7 @@ class FuseEscapeTest {
         assertThat(fuse.lookupReply(fd.nodeId(), "3").error()).isEqualTo(Errno.ENOTDIR);
         Entry guestMade = Entry.read(fuse.symlinkReply(1, "cwd", "/proc/self/cwd").ok().body());
         assertThat(readThrough(guestMade.nodeId())).isNull();
-        assertThat(fuse.call(FuseOpcode.OPENDIR, guestMade.nodeId(), body().u32(0).u32(0)).error()).isEqualTo(Errno.ENOTDIR);
+        assertThat(fuse.readdirReply(guestMade.nodeId(), 0, 0, 4096, false).error()).isEqualTo(Errno.ENOTDIR);
     }
 
     @Test
@@ -210,8 +210,8 @@ class FuseEscapeTest {
         assertThat(fuse.writeReply(secret, fh, 0, new byte[] {1}).error()).isEqualTo(Errno.EBADF);
         assertThat(fuse.release(secret, fh).error()).isEqualTo(Errno.EBADF);
         long dh = fuse.opendir(1);
-        assertThat(fuse.readReply(1, dh, 0, 10).error()).as("a directory handle used as a file").isEqualTo(Errno.EBADF);
-        assertThat(fuse.readdirReply(hello, fh, 0, 4096, false).error()).as("a file handle used as a directory").isEqualTo(Errno.EBADF);
+        assertThat(fuse.readReply(1, dh, 0, 10).error()).as("a directory's fh 0 used as a file").isEqualTo(Errno.EBADF);
+        assertThat(fuse.readdirReply(hello, fh, 0, 4096, false).error()).as("a file read as a directory").isEqualTo(Errno.ENOTDIR);
         assertThat(fuse.readReply(hello, 12345, 0, 10).error()).as("forged fh").isEqualTo(Errno.EBADF);
         fuse.release(hello, fh).ok();
         assertThat(fuse.readReply(hello, fh, 0, 10).error()).as("released fh").isEqualTo(Errno.EBADF);

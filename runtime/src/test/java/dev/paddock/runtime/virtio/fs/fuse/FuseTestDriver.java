@@ -246,8 +246,10 @@ final class FuseTestDriver {
         sendNoReply(FuseOpcode.FORGET, node, body().u64(count));
     }
 
+    /** What a guest's kernel does: OPENDIR once, ENOSYS, then fh 0 for every directory (fc->no_opendir). */
     long opendir(long node) {
-        return call(FuseOpcode.OPENDIR, node, body().u32(0).u32(0)).ok().u64();
+        assertThat(call(FuseOpcode.OPENDIR, node, body().u32(0).u32(0)).error()).as("OPENDIR").isEqualTo(Errno.ENOSYS);
+        return 0;
     }
 
     Reply readdirReply(long node, long fh, long offset, int size, boolean plus) {

@@ -93,7 +93,7 @@ class OwnChangesTest {
             fuse.write(hostFile, fh, 0, "guest".getBytes(StandardCharsets.UTF_8));
             fuse.release(hostFile, fh).ok();
             assertThat(batches.poll(1, TimeUnit.SECONDS)).as("nothing the guest did comes back to it").isNull();
-            assertThat(watcher.leftOut()).isGreaterThanOrEqualTo(6);
+            assertThat(watcher.leftOut()).as("events left out (the JDK merges repeats)").isPositive();
 
             // the directory the guest made is watched: a host change inside it is reported
             Path hostMade = share.resolve("out/host.o");
