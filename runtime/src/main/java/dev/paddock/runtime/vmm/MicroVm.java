@@ -59,6 +59,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * into other VMs' threads or ends the JVM.
  */
 public final class MicroVm implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(MicroVm.class.getName());
+
     private enum RunControl { RUN, PAUSE, STOP }
 
     private final String name;
@@ -612,7 +614,13 @@ public final class MicroVm implements AutoCloseable {
             return;
         }
         for (KvmVcpu v : vcpus) {
-            v.kick();
+            try {
+                v.kick();
+            } catch (RuntimeException e) {
+                // One vCPU that cannot be kicked must not keep the others (or the stop request) from happening:
+                // it still leaves at its next exit, since the run control has changed.
+                LOG.log(System.Logger.Level.ERROR, "VM " + name + ": kicking vCPU " + v.id() + " failed", e);
+            }
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.function.Supplier;
  * {@link #exit()} completes with the VM's ending mapped onto {@link SandboxExit.Kind}.
  */
 final class MicroVmSandbox implements RunningSandbox {
+    private static final System.Logger LOG = System.getLogger(MicroVmSandbox.class.getName());
     private final Vertx vertx;
     private final String sandboxId;
     private final MicroVm vm;
@@ -123,7 +124,8 @@ final class MicroVmSandbox implements RunningSandbox {
         return vertx.executeBlocking(() -> {
             vm.kill();
             return null;
-        }, false).compose(ignored -> exit.future()).mapEmpty();
+        }, false).onFailure(e -> LOG.log(System.Logger.Level.ERROR, "killing " + this + " failed", e))
+                .compose(ignored -> exit.future()).mapEmpty();
     }
 
     private Future<Void> closeSockets() {
