@@ -1,13 +1,19 @@
 package dev.paddock.daemon.driver.microvm;
 
 import dev.paddock.daemon.sandbox.Workspace;
+import dev.paddock.runtime.virtio.fs.FsDevice;
 import dev.paddock.runtime.virtio.fs.FsDeviceConfig;
+import dev.paddock.runtime.virtio.fs.ShareWatcher;
 import dev.paddock.vsock.agent.AgentClient;
 import dev.paddock.vsock.agent.ExecProcess;
 import dev.paddock.vsock.agent.ExecRequest;
 import dev.paddock.vsock.agent.ExitStatus;
+import dev.paddock.vsock.agent.FsInvalidation;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +25,7 @@ import java.util.List;
  * the read-only scope and the confinement; the guest's mount only decides where the share shows.
  */
 final class GuestWorkspaces {
+    private static final System.Logger LOG = System.getLogger(GuestWorkspaces.class.getName());
     private static final int MAX_OUTPUT = 4096;
     /** Mounts share $2 at path $1; the mount point is created in the guest's writable root (the overlay). */
     private static final String MOUNT = "mkdir -p \"$1\" && mount -t virtiofs \"$2\" \"$1\"";
@@ -50,6 +57,48 @@ final class GuestWorkspaces {
                     .compose(p -> awaitSuccess(p, path, tag)));
         }
         return chain;
+    }
+
+    /**
+     * Starts a host watcher on every share whose changes the guest must be told of (docs/devices/virtio-fs.md, "Host
+     * changes"): each batch goes to the agent as FS_INVALIDATE, and the share's FUSE server then lets the guest cache
+     * for long. A share that cannot be watched (a network file system, too few inotify watches) or an agent older
+     * than protocol 1.1 keeps the short timeouts. Watchers stop when the agent connection ends.
+     *
+     * @return how many shares are watched
+     */
+    static Future<Integer> watch(Vertx vertx, AgentClient agent, List<FsDevice> shares) {
+        if (shares.isEmpty()) {
+            return Future.succeededFuture(0);
+        }
+        if (agent.agent().minor() < 1) {
+            LOG.log(Level.WARNING, "the sandbox's agent speaks protocol " + agent.agent().major() + "."
+                    + agent.agent().minor() + ", without FS_INVALIDATE: its workspaces keep 1 s cache timeouts");
+            return Future.succeededFuture(0);
+        }
+        Future<Integer> watched = vertx.executeBlocking(() -> {
+            int n = 0;
+            for (FsDevice share : shares) {
+                try {
+                    share.watchHost(changes -> agent.invalidateFs(request(changes)).toCompletionStage());
+                    n++;
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, e.getMessage() + "; this workspace keeps 1 s cache timeouts");
+                }
+            }
+            return n;
+        }, false);
+        agent.closeFuture().onComplete(ignored -> vertx.executeBlocking(() -> {
+            shares.forEach(FsDevice::stopWatchingHost);
+            return null;
+        }, false));
+        return watched;
+    }
+
+    /** One watcher batch as the agent's request: "everything" also refreshes the guest's open files. */
+    static FsInvalidation request(ShareWatcher.Changes changes) {
+        List<String> paths = changes.paths().stream().map(Path::toString).sorted().toList();
+        return new FsInvalidation(paths, changes.names(), changes.everything());
     }
 
     private static Future<Void> awaitSuccess(ExecProcess p, String path, String tag) {

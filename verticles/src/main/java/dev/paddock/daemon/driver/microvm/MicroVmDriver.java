@@ -122,9 +122,11 @@ public final class MicroVmDriver implements SandboxDriver {
                     listener.progress("agent-healthy", "uptime " + health.uptime().toMillis() + " ms");
                     return GuestWorkspaces.mount(sandbox.agent(), request.spec().workspaces());
                 })
-                .compose(v -> {
+                .compose(v -> GuestWorkspaces.watch(vertx, sandbox.agent(), sandbox.vm().fsDevices()))
+                .compose(watched -> {
                     if (!request.spec().workspaces().isEmpty()) {
-                        listener.progress("workspaces", request.spec().workspaces().size() + " mounted (virtio-fs)");
+                        listener.progress("workspaces", request.spec().workspaces().size() + " mounted (virtio-fs), "
+                                + watched + " watched for host changes");
                     }
                     return openSockets(request, sandbox, muxer);
                 })
