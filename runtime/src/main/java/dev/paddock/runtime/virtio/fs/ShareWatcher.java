@@ -15,6 +15,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -124,6 +125,7 @@ public final class ShareWatcher implements AutoCloseable {
             throw new IOException("cannot watch the shared directory " + watcher.root + " for host changes ("
                     + e.getMessage() + "); a large tree may need a higher fs.inotify.max_user_watches", e);
         }
+        own.watching(true);
         watcher.thread.start();
         return watcher;
     }
@@ -194,9 +196,21 @@ public final class ShareWatcher implements AutoCloseable {
                 take(first, batch);
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_GATHER_MS);
                 WatchKey next;
-                while (System.nanoTime() < deadline && (next = service.poll(GATHER_MS, TimeUnit.MILLISECONDS)) != null) {
-                    take(next, batch);
+                boolean quiet = false;
+                while (!quiet && System.nanoTime() < deadline) {
+                    next = service.poll(GATHER_MS, TimeUnit.MILLISECONDS);
+                    if (next == null) {
+                        quiet = true;
+                    } else {
+                        take(next, batch);
+                    }
                 }
+                if (!quiet) {
+                    // The server records its own change right after the syscall that the event reports: give the
+                    // newest events that long (later ones wait in the queue for the next batch).
+                    Thread.sleep(GATHER_MS);
+                }
+                batch.decide(this);
                 if (batch.isEmpty()) {
                     continue;
                 }
@@ -220,11 +234,27 @@ public final class ShareWatcher implements AutoCloseable {
         }
     }
 
+    /** An event as read: whose it was is decided when the batch is complete ({@link Batch#decide}). */
+    private record Event(Dir dir, String name, Path path, WatchEvent.Kind<?> kind) {
+    }
+
     /** What one batch gathered. */
     private static final class Batch {
+        final java.util.List<Event> events = new java.util.ArrayList<>();
         final Set<Path> paths = new LinkedHashSet<>();
         boolean names;
         boolean everything;
+
+        void decide(ShareWatcher w) {
+            for (Event e : events) {
+                if (e.kind == StandardWatchEventKinds.ENTRY_MODIFY) {
+                    w.onModify(e.path, this);
+                } else {
+                    w.onName(e.dir, e.name, e.path, this);
+                }
+            }
+            events.clear();
+        }
 
         boolean isEmpty() {
             return paths.isEmpty() && !names && !everything;
@@ -254,11 +284,19 @@ public final class ShareWatcher implements AutoCloseable {
             }
             Path name = (Path) event.context();
             Path path = dir.path.resolve(name);
-            if (event.kind() == StandardWatchEventKinds.ENTRY_MODIFY) {
-                onModify(path, batch);
-            } else {
-                onName(dir, name.toString(), path, event.kind() == StandardWatchEventKinds.ENTRY_CREATE, batch);
+            if (event.kind() == StandardWatchEventKinds.ENTRY_CREATE && Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                // Watched at once, whoever made it (a directory the guest makes needs watching for the host's later
+                // changes), so no event inside it is missed; a directory renamed here keeps its key under its new path.
+                try {
+                    registerTree(path);
+                } catch (IOException e) {
+                    // GUEST-CONTROLLED: a guest can make directories until the host's inotify watches run out. Then
+                    // the share cannot be watched whole: tell the guest to drop everything, and stop (short timeouts).
+                    batch.everything = true;
+                    unwatchable = new IOException("cannot watch " + path + " (" + e.getMessage() + ")", e);
+                }
             }
+            batch.events.add(new Event(dir, name.toString(), path, event.kind()));
         }
         if (!key.reset()) {
             synchronized (this) {
@@ -269,31 +307,26 @@ public final class ShareWatcher implements AutoCloseable {
 
     private void onModify(Path path, Batch batch) {
         try {
-            Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-            if (own.isOwnNode(OwnChanges.statxDev((Long) a.get("dev")), (Long) a.get("ino"))) {
+            Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+            long ctime = ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS);
+            if (own.isOwnNode(OwnChanges.statxDev((Long) a.get("dev")), (Long) a.get("ino"), ctime)) {
                 leftOut++;
                 return;
             }
         } catch (IOException e) {
-            // gone already: its delete event follows; refresh it anyway
+            return; // gone already: its delete event follows, and says whose it was
         }
         batch.paths.add(path);
     }
 
-    private void onName(Dir dir, String name, Path path, boolean created, Batch batch) {
-        if (created && Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            // Watched whoever made it (a directory the guest makes needs watching for the host's later changes);
-            // a directory renamed here keeps its key and gets its new path.
-            try {
-                registerTree(path);
-            } catch (IOException e) {
-                // GUEST-CONTROLLED: a guest can make directories until the host's inotify watches run out. Then the
-                // share cannot be watched whole: tell the guest to drop everything, and stop (short timeouts again).
-                batch.everything = true;
-                unwatchable = new IOException("cannot watch " + path + " (" + e.getMessage() + ")", e);
-            }
+    private void onName(Dir dir, String name, Path path, Batch batch) {
+        long ino = OwnChanges.ABSENT;
+        try {
+            ino = (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            // absent now
         }
-        if (own.isOwnName(dir.dev, dir.ino, name)) {
+        if (own.isOwnName(dir.dev, dir.ino, name, ino)) {
             leftOut++;
             return;
         }
@@ -313,6 +346,7 @@ public final class ShareWatcher implements AutoCloseable {
 
     private void closeQuietly() {
         closed = true;
+        own.watching(false);
         try {
             service.close();
         } catch (IOException e) {

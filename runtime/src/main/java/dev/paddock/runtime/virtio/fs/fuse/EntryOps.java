@@ -76,9 +76,10 @@ final class EntryOps {
                 long[] m = time(valid, FATTR_MTIME, FATTR_MTIME_NOW, mtime, mtimeNsec);
                 HostFs.setTimes(inode.fd, a[0], a[1], m[0], m[1]);
             }
-            share.own.node(inode);
+            Statx after = HostFs.stat(inode.fd);
+            share.own.node(inode.dev, inode.ino, OwnChanges.ctime(after));
             FuseReply r = new FuseReply(ATTR_OUT_BYTES);
-            FuseAttr.writeAttrOut(r, inode.id, HostFs.stat(inode.fd), share.owners, share.timeouts);
+            FuseAttr.writeAttrOut(r, inode.id, after, share.owners, share.timeouts);
             return r.finish(req.unique);
         }
     }
@@ -138,7 +139,6 @@ final class EntryOps {
         }
         share.checkWritable("SYMLINK");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
-            share.own.name(parent.inode, name);
             HostFs.symlink(target, parent.fd(), name);
             return entry(req, parent, name);
         }
@@ -155,7 +155,6 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EPERM, "mknod of type 0" + Integer.toOctalString(type));
         }
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
-            share.own.name(parent.inode, name);
             HostFs.mknod(parent.fd(), name, (type == 0 ? HostLibC.S_IFREG : type) | (mode & 0777));
             return entry(req, parent, name);
         }
@@ -167,7 +166,6 @@ final class EntryOps {
         byte[] name = req.name();
         share.checkWritable("MKDIR");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
-            share.own.name(parent.inode, name);
             HostFs.mkdir(parent.fd(), name, mode & 01777);
             return entry(req, parent, name);
         }
@@ -175,6 +173,7 @@ final class EntryOps {
 
     private byte[] entry(FuseRequest req, InodeTable.Use parent, byte[] name) throws FsErrnoException {
         try (Share.Looked l = share.adoptNew(parent, name)) {
+            share.ownName(parent, name, l.stat().ino());
             FuseReply r = new FuseReply(ENTRY_OUT_BYTES);
             share.entryReply(r, l);
             return r.finish(req.unique);
@@ -185,8 +184,8 @@ final class EntryOps {
         byte[] name = req.name();
         share.checkWritable(directory ? "RMDIR" : "UNLINK");
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
-            share.own.name(parent.inode, name);
             HostFs.unlink(parent.fd(), name, directory);
+            share.ownName(parent, name, OwnChanges.ABSENT);
             return FuseReply.empty().finish(req.unique);
         }
     }
@@ -206,9 +205,11 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EINVAL, "rename flags 0x" + Integer.toHexString(flags));
         }
         try (InodeTable.Use from = share.inodes.use(req.nodeId); InodeTable.Use to = share.inodes.use(newDir)) {
-            share.own.name(from.inode, oldName);
-            share.own.name(to.inode, newName);
+            long moved = share.inoOf(from, oldName);
+            long replaced = (flags & HostLibC.RENAME_EXCHANGE) != 0 ? share.inoOf(to, newName) : OwnChanges.ABSENT;
             HostFs.rename(from.fd(), oldName, to.fd(), newName, flags);
+            share.ownName(from, oldName, replaced);
+            share.ownName(to, newName, moved);
             return FuseReply.empty().finish(req.unique);
         }
     }
@@ -221,9 +222,8 @@ final class EntryOps {
             if (target.inode.isDirectory()) {
                 throw new FsErrnoException(Errno.EPERM, "hard link to a directory");
             }
-            share.own.name(parent.inode, name);
-            share.own.node(target.inode); // its link count changed
             HostFs.link(target.fd(), parent.fd(), name);
+            share.ownNode(target.inode.dev, target.inode.ino, target.fd()); // its link count (so ctime) changed
             return entry(req, parent, name);
         }
     }

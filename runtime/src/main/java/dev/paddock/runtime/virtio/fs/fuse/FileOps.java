@@ -38,10 +38,10 @@ final class FileOps {
             if (!inode.isRegular()) {
                 throw new FsErrnoException(Errno.ENXIO, "OPEN of a special file");
             }
-            if ((flags & O_TRUNC) != 0) {
-                share.own.node(inode);
-            }
             int fd = HostFs.reopen(inode.fd, false, flags);
+            if ((flags & O_TRUNC) != 0) {
+                share.ownNode(inode.dev, inode.ino, fd);
+            }
             long fh = share.handles.add(inode, fd);
             return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(FOPEN_KEEP_CACHE).u32(0).finish(req.unique);
         }
@@ -55,7 +55,6 @@ final class FileOps {
         share.checkWritable("CREATE");
         int flags = hostFlags(guestFlags) | (guestFlags & O_EXCL);
         try (InodeTable.Use parent = share.inodes.use(req.nodeId)) {
-            share.own.name(parent.inode, name);
             int fd = HostFs.create(parent.fd(), name, flags, mode & 07777);
             Share.Looked l;
             try {
@@ -65,6 +64,7 @@ final class FileOps {
                 throw e;
             }
             try (l) {
+                share.ownName(parent, name, l.stat().ino());
                 if (!l.stat().isRegular()) {
                     HostFs.close(fd);
                     share.inodes.forget(l.use().inode.id, 1);
@@ -113,7 +113,6 @@ final class FileOps {
         share.checkWritable("WRITE");
         byte[] data = req.payload(size);
         try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
-            share.own.node(h.handle.dev, h.handle.ino);
             int done = 0;
             while (done < size) {
                 byte[] rest = done == 0 ? data : java.util.Arrays.copyOfRange(data, done, size);
@@ -123,6 +122,7 @@ final class FileOps {
                 }
                 done += n;
             }
+            share.ownNode(h.handle.dev, h.handle.ino, h.fd());
             return new FuseReply(8).u32(done).u32(0).finish(req.unique);
         }
     }
@@ -174,8 +174,8 @@ final class FileOps {
             throw new FsErrnoException(Errno.EINVAL, "fallocate range");
         }
         try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
-            share.own.node(h.handle.dev, h.handle.ino);
             HostFs.allocate(h.fd(), mode, offset, length);
+            share.ownNode(h.handle.dev, h.handle.ino, h.fd());
             return FuseReply.empty().finish(req.unique);
         }
     }

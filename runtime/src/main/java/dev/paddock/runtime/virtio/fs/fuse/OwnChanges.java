@@ -5,28 +5,46 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * What the FUSE server changed on the host for the guest, for a short while afterwards, so that a host watcher
- * ({@code ShareWatcher}) can leave those changes out: the guest's kernel already knows about its own creates,
- * writes and renames, and telling it again would drop the very caches that make the share fast.
+ * What the FUSE server changed on the host for the guest, so that a host watcher ({@code ShareWatcher}) can leave
+ * those changes out: the guest's kernel already knows about its own creates, writes and renames, and telling it
+ * again would drop the very caches that make the share fast.
  *
- * <p>Two kinds of record, each by host identity (device as {@code major << 32 | minor}, as {@link Statx} gives
- * it, and inode number): a <em>name</em> created, removed or renamed in a directory, and a <em>node</em> whose
- * content or attributes changed. A record matches for {@link #WINDOW_NANOS} after the operation. The price is a
- * race: a host edit of the same name or inode within that window is left out too (docs/devices/virtio-fs.md).
+ * <p>Each record says what the server left behind, and an event is the server's own only while the host still
+ * looks that way, so a host change that comes after the server's is never taken for it, however late the watcher
+ * gets to the events (under load it can be seconds):
+ * <ul>
+ *   <li>a <em>name</em> in a directory (by the directory's identity and the name): the inode number it now names,
+ *       or {@link #ABSENT};</li>
+ *   <li>a <em>node</em> whose content or attributes the server changed (by identity): its ctime afterwards, which
+ *       any later change moves on.</li>
+ * </ul>
+ * Records are made right after the operation; an event the watcher reads before that is simply sent (a needless
+ * refresh, never a missed one). The one gap: a host change within the same tick of the host's file-system clock
+ * as the server's (a few ms), which leaves the ctime as the server saw it. Records expire after
+ * {@link #WINDOW_NANOS}.
  *
- * <p>Thread-safe; the server's workers record, the watcher's thread asks.
+ * <p>Recording costs an fstat per write, so it happens only while a watcher is {@linkplain #watching(boolean)
+ * watching}. Thread-safe: the server's workers record, the watcher's thread asks.
  */
 public final class OwnChanges {
-    /** How long an operation's record matches: inotify events arrive well within this, even in the helper VM. */
-    public static final long WINDOW_NANOS = 2_000_000_000L;
+    /** How long a record is kept: far longer than any watcher lag, since a record only matches an unchanged state. */
+    public static final long WINDOW_NANOS = 60_000_000_000L;
     /** Above this many records the expired ones are swept; if all are live the table is cleared (then nothing is left out). */
     static final int MAX_RECORDS = 1 << 16;
+    /** A name's state: it names nothing. */
+    public static final long ABSENT = -1;
+    /** A name's or node's state: anything (an operation in progress, or a state the server does not know exactly). */
+    public static final long ANY = Long.MIN_VALUE;
 
     private record Key(long dev, long ino, String name) {
     }
 
-    private final ConcurrentHashMap<Key, Long> until = new ConcurrentHashMap<>();
+    private record State(long value, long until) {
+    }
+
+    private final ConcurrentHashMap<Key, State> records = new ConcurrentHashMap<>();
     private final LongSupplier clock;
+    private volatile boolean watching;
 
     public OwnChanges() {
         this(System::nanoTime);
@@ -36,48 +54,73 @@ public final class OwnChanges {
         this.clock = clock;
     }
 
-    /** The server created, removed or renamed {@code name} in the directory {@code dir}. */
-    void name(Inode dir, byte[] name) {
-        put(new Key(dir.dev, dir.ino, new String(name, StandardCharsets.UTF_8)));
+    /** Starts or stops recording (a watcher starts or stops); stopping forgets every record. */
+    public void watching(boolean on) {
+        watching = on;
+        if (!on) {
+            records.clear();
+        }
     }
 
-    /** The server changed the content or attributes of the inode {@code (dev, ino)}. */
-    void node(long dev, long ino) {
-        put(new Key(dev, ino, null));
+    boolean watching() {
+        return watching;
     }
 
-    void node(Inode inode) {
-        node(inode.dev, inode.ino);
+    /** The server has changed {@code name} in directory {@code dir}: it names {@code ino} now (or {@link #ABSENT}). */
+    void name(Inode dir, byte[] name, long ino) {
+        if (watching) {
+            put(new Key(dir.dev, dir.ino, new String(name, StandardCharsets.UTF_8)), ino);
+        }
     }
 
-    private void put(Key key) {
+    /** The server has changed the inode {@code (dev, ino)}: its ctime is {@code ctime} now. */
+    void node(long dev, long ino, long ctime) {
+        if (watching) {
+            put(new Key(dev, ino, null), ctime);
+        }
+    }
+
+    /** A ctime as one number (nanoseconds since the epoch), as {@link #isOwnNode} compares it. */
+    static long ctime(Statx st) {
+        return st.ctimeSec() * 1_000_000_000L + st.ctimeNsec();
+    }
+
+    private void put(Key key, long value) {
         long now = clock.getAsLong();
-        if (until.size() >= MAX_RECORDS) {
-            until.values().removeIf(t -> t - now < 0);
-            if (until.size() >= MAX_RECORDS) {
-                until.clear();
+        if (records.size() >= MAX_RECORDS) {
+            records.values().removeIf(s -> s.until - now < 0);
+            if (records.size() >= MAX_RECORDS) {
+                records.clear();
             }
         }
-        until.put(key, now + WINDOW_NANOS);
+        records.put(key, new State(value, now + WINDOW_NANOS));
     }
 
-    /** Whether the server itself just created, removed or renamed {@code name} in directory {@code (dev, dirIno)}. */
-    public boolean isOwnName(long dev, long dirIno, String name) {
-        return live(new Key(dev, dirIno, name));
+    /**
+     * Whether the server itself left {@code name} in directory {@code (dev, dirIno)} as it is now.
+     *
+     * @param ino what the name names now ({@link #ABSENT} if nothing)
+     */
+    public boolean isOwnName(long dev, long dirIno, String name, long ino) {
+        return matches(new Key(dev, dirIno, name), ino);
     }
 
-    /** Whether the server itself just changed inode {@code (dev, ino)}. */
-    public boolean isOwnNode(long dev, long ino) {
-        return live(new Key(dev, ino, null));
+    /**
+     * Whether the server itself left inode {@code (dev, ino)} as it is now.
+     *
+     * @param ctime its ctime now, in nanoseconds since the epoch
+     */
+    public boolean isOwnNode(long dev, long ino, long ctime) {
+        return matches(new Key(dev, ino, null), ctime);
     }
 
-    private boolean live(Key key) {
-        Long t = until.get(key);
-        return t != null && t - clock.getAsLong() >= 0;
+    private boolean matches(Key key, long now) {
+        State s = records.get(key);
+        return s != null && s.until - clock.getAsLong() >= 0 && s.value == now;
     }
 
     int size() {
-        return until.size();
+        return records.size();
     }
 
     /**

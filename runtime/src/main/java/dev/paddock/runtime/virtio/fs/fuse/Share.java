@@ -75,7 +75,7 @@ final class Share {
                 throw e;
             }
             Looked l = adopt(fd);
-            own.node(l.stat().dev(), l.stat().ino()); // the chown's IN_ATTRIB is ours
+            own.node(l.stat().dev(), l.stat().ino(), OwnChanges.ctime(l.stat())); // the chown's IN_ATTRIB is ours
             return l;
         }
         return adopt(fd);
@@ -86,6 +86,39 @@ final class Share {
         @Override
         public void close() {
             use.close();
+        }
+    }
+
+    /** While watched: the server left {@code name} in {@code dir} naming {@code ino} ({@link OwnChanges#ABSENT}). */
+    void ownName(InodeTable.Use dir, byte[] name, long ino) {
+        own.name(dir.inode, name, ino);
+    }
+
+    /** While watched: the server changed the inode {@code (dev, ino)}, open as {@code fd}; records its new ctime. */
+    void ownNode(long dev, long ino, int fd) {
+        if (own.watching()) {
+            try {
+                own.node(dev, ino, OwnChanges.ctime(HostFs.stat(fd)));
+            } catch (FsErrnoException e) {
+                // cannot stat it: its events are sent, which costs the guest a refresh, nothing more
+            }
+        }
+    }
+
+    /** While watched: what {@code name} in {@code dir} names now, for {@link #ownName}; ABSENT when nothing. */
+    long inoOf(InodeTable.Use dir, byte[] name) {
+        if (!own.watching()) {
+            return OwnChanges.ABSENT;
+        }
+        try {
+            int fd = HostFs.lookup(dir.fd(), name);
+            try {
+                return HostFs.stat(fd).ino();
+            } finally {
+                HostFs.close(fd);
+            }
+        } catch (FsErrnoException e) {
+            return OwnChanges.ABSENT;
         }
     }
 

@@ -23,36 +23,55 @@ class OwnChangesTest {
     Path dir;
 
     @Test
-    void aRecordMatchesForItsWindowOnly() {
+    void aRecordMatchesOnlyWhileTheHostStillLooksAsTheServerLeftIt() {
         AtomicLong now = new AtomicLong(1_000);
         OwnChanges own = new OwnChanges(now::get);
-        Inode d = new Inode(2, -1, 7L << 32 | 1, 42, HostLibC.S_IFDIR);
-        own.name(d, "a.txt".getBytes(StandardCharsets.UTF_8));
-        own.node(7L << 32 | 1, 43);
-        assertThat(own.isOwnName(7L << 32 | 1, 42, "a.txt")).isTrue();
-        assertThat(own.isOwnName(7L << 32 | 1, 42, "b.txt")).isFalse();
-        assertThat(own.isOwnName(7L << 32 | 2, 42, "a.txt")).as("another device").isFalse();
-        assertThat(own.isOwnNode(7L << 32 | 1, 43)).isTrue();
-        assertThat(own.isOwnNode(7L << 32 | 1, 42)).as("a name record is not a node record").isFalse();
+        long dev = 7L << 32 | 1;
+        Inode d = new Inode(2, -1, dev, 42, HostLibC.S_IFDIR);
+        own.name(d, "a.txt".getBytes(StandardCharsets.UTF_8), 43);
+        own.node(dev, 43, 1_000_000_123L);
+        assertThat(own.isOwnName(dev, 42, "a.txt", 43)).isFalse().as("not recorded: nobody watches");
+        assertThat(own.isOwnNode(dev, 43, 1_000_000_123L)).isFalse();
+
+        own.watching(true);
+        own.name(d, "a.txt".getBytes(StandardCharsets.UTF_8), 43);
+        own.name(d, "gone.txt".getBytes(StandardCharsets.UTF_8), OwnChanges.ABSENT);
+        own.node(dev, 43, 1_000_000_123L);
+        assertThat(own.isOwnName(dev, 42, "a.txt", 43)).isTrue();
+        assertThat(own.isOwnName(dev, 42, "a.txt", 44)).as("the host put another file there since").isFalse();
+        assertThat(own.isOwnName(dev, 42, "a.txt", OwnChanges.ABSENT)).as("the host removed it since").isFalse();
+        assertThat(own.isOwnName(dev, 42, "gone.txt", OwnChanges.ABSENT)).isTrue();
+        assertThat(own.isOwnName(dev, 42, "gone.txt", 50)).as("the host made it again").isFalse();
+        assertThat(own.isOwnName(dev, 42, "b.txt", OwnChanges.ABSENT)).isFalse();
+        assertThat(own.isOwnName(7L << 32 | 2, 42, "a.txt", 43)).as("another device").isFalse();
+        assertThat(own.isOwnNode(dev, 43, 1_000_000_123L)).isTrue();
+        assertThat(own.isOwnNode(dev, 43, 1_000_000_124L)).as("changed since").isFalse();
+        assertThat(own.isOwnNode(dev, 42, 1_000_000_123L)).isFalse();
+
         now.addAndGet(OwnChanges.WINDOW_NANOS);
-        assertThat(own.isOwnNode(7L << 32 | 1, 43)).as("at the window's end").isTrue();
+        assertThat(own.isOwnNode(dev, 43, 1_000_000_123L)).as("at the window's end").isTrue();
         now.addAndGet(1);
-        assertThat(own.isOwnNode(7L << 32 | 1, 43)).as("after it").isFalse();
-        assertThat(own.isOwnName(7L << 32 | 1, 42, "a.txt")).isFalse();
+        assertThat(own.isOwnNode(dev, 43, 1_000_000_123L)).as("after it").isFalse();
+        assertThat(own.isOwnName(dev, 42, "a.txt", 43)).isFalse();
+
+        own.node(dev, 43, 5);
+        own.watching(false);
+        assertThat(own.size()).as("a stopped watcher's records are gone").isZero();
     }
 
     @Test
     void theTableStaysBounded() {
         AtomicLong now = new AtomicLong();
         OwnChanges own = new OwnChanges(now::get);
+        own.watching(true);
         for (int i = 0; i < OwnChanges.MAX_RECORDS; i++) {
-            own.node(1, i);
+            own.node(1, i, 0);
         }
         now.addAndGet(OwnChanges.WINDOW_NANOS + 1);
-        own.node(1, -1);
+        own.node(1, -1, 0);
         assertThat(own.size()).as("expired records swept").isEqualTo(1);
         for (int i = 0; i < OwnChanges.MAX_RECORDS + 10; i++) {
-            own.node(2, i);
+            own.node(2, i, 0);
         }
         assertThat(own.size()).isLessThanOrEqualTo(OwnChanges.MAX_RECORDS);
     }
@@ -95,16 +114,18 @@ class OwnChangesTest {
             assertThat(batches.poll(1, TimeUnit.SECONDS)).as("nothing the guest did comes back to it").isNull();
             assertThat(watcher.leftOut()).as("events left out (the JDK merges repeats)").isPositive();
 
-            // the directory the guest made is watched: a host change inside it is reported
+            // the directory the guest made is watched: a host change inside it is reported; so is a host edit of a
+            // file the guest wrote a moment ago (it changes the ctime the server recorded)
             Path hostMade = share.resolve("out/host.o");
             Files.writeString(hostMade, "from the host");
+            Thread.sleep(20); // past the host clock's tick, so the ctime moves (OwnChanges' one gap)
             Files.writeString(share.resolve("host.txt"), "edited on the host\n");
             List<Path> seen = new ArrayList<>();
             ShareWatcher.Changes c;
             while ((c = batches.poll(1, TimeUnit.SECONDS)) != null) {
                 seen.addAll(c.paths());
             }
-            assertThat(seen).contains(hostMade, share.resolve("out"));
+            assertThat(seen).contains(hostMade, share.resolve("out"), share.resolve("host.txt"));
         } finally {
             server.close();
         }
