@@ -204,6 +204,22 @@ static void switch_root(void) {
     }
 }
 
+/* The links udev or systemd would make: devtmpfs has none of them, and without /dev/fd a shell's process
+ * substitution, <(cmd), fails. */
+static void dev_links(void) {
+    static const char *const links[][2] = {
+        {"/proc/self/fd", "/dev/fd"},
+        {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd/1", "/dev/stdout"},
+        {"/proc/self/fd/2", "/dev/stderr"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST) {
+            fprintf(stderr, "paddock-agent: symlink %s -> %s failed: %s\n", links[i][1], links[i][0], strerror(errno));
+        }
+    }
+}
+
 void init_early(void) {
     umask(022);
     must_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -219,6 +235,7 @@ void init_early(void) {
     }
     must_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666,gid=5");
     must_mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    dev_links();
     must_mount("tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
     must_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate");
     if (sethostname(cmd_hostname, strlen(cmd_hostname)) < 0) {

@@ -27,8 +27,12 @@ final class EntryOps {
     }
 
     byte[] getattr(FuseRequest req) throws FsErrnoException {
-        req.skip(16, "fuse_getattr_in"); // flags, dummy, fh: the inode's own fd answers the same
+        int flags = req.u32("getattr_flags");
+        req.skip(12, "dummy, fh"); // the inode's own fd answers the same as the file's
         try (InodeTable.Use node = share.inodes.use(req.nodeId)) {
+            if ((flags & GETATTR_FH) == 0) {
+                share.checkStillNamed(node.inode); // by path: is that path still this file?
+            }
             FuseReply r = new FuseReply(ATTR_OUT_BYTES);
             FuseAttr.writeAttrOut(r, node.inode.id, HostFs.stat(node.fd()), share.owners, share.timeouts);
             return r.finish(req.unique);
@@ -210,6 +214,12 @@ final class EntryOps {
             HostFs.rename(from.fd(), oldName, to.fd(), newName, flags);
             share.ownName(from, oldName, replaced);
             share.ownName(to, newName, moved);
+            if (share.timeouts == CacheTimeouts.HOST_INVALIDATED) {
+                share.renamed(to, newName);
+                if ((flags & HostLibC.RENAME_EXCHANGE) != 0) {
+                    share.renamed(from, oldName);
+                }
+            }
             return FuseReply.empty().finish(req.unique);
         }
     }

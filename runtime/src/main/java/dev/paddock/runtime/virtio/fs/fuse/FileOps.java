@@ -64,6 +64,7 @@ final class FileOps {
                 throw e;
             }
             try (l) {
+                Share.named(l, parent, name);
                 share.ownName(parent, name, l.stat().ino());
                 if (!l.stat().isRegular()) {
                     HostFs.close(fd);

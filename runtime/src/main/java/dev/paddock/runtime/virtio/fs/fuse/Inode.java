@@ -15,6 +15,13 @@ final class Inode {
     /** S_IFMT bits, fixed for the inode's life. */
     final int type;
 
+    /** The name the guest last reached this inode by (a directory's nodeid and a name), or null (the root). */
+    record Name(long parentId, byte[] name) {
+    }
+
+    /** Set by every lookup, create and guest rename; read by {@link Share#stillNamed}. */
+    volatile Name name;
+
     long lookups;
     int users;
     boolean forgotten;

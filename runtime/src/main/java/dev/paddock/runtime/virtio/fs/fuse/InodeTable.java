@@ -156,6 +156,11 @@ final class InodeTable {
         return inode == null ? 0 : inode.lookups;
     }
 
+    /** The live inode with this host identity, or null. */
+    synchronized Inode byIdentity(long dev, long ino) {
+        return byKey.get(new Key(dev, ino));
+    }
+
     synchronized int size() {
         return byId.size();
     }

@@ -42,7 +42,73 @@ final class Share {
             throw new FsErrnoException(Errno.ENOTDIR, "lookup in a non-directory");
         }
         int fd = HostFs.lookup(parent.fd(), name);
-        return adopt(fd);
+        return named(adopt(fd), parent, name);
+    }
+
+    /** Remembers that the guest reaches {@code l}'s inode as {@code name} in {@code parent}; returns {@code l}. */
+    static Looked named(Looked l, InodeTable.Use parent, byte[] name) {
+        l.use().inode.name = new Inode.Name(parent.inode.id, name.clone());
+        return l;
+    }
+
+    /**
+     * While the host is watched (the guest caches for an hour): whether {@code inode} is still what the name the guest
+     * last reached it by names on the host. A guest asks for attributes by path when the agent refreshes a path the
+     * host changed (PROTOCOL.md §13); if the host removed or replaced that name, answering ESTALE makes the guest's
+     * kernel look the name up again (LOOKUP_REVAL) and drop its cached dentry, even one a process keeps busy, which
+     * dropping caches cannot. One lookup on the host per such request; nothing in the 1 s mode.
+     *
+     * @throws FsErrnoException ESTALE when the name is gone or names another inode now
+     */
+    void checkStillNamed(Inode inode) throws FsErrnoException {
+        Inode.Name n = inode.name;
+        if (timeouts != CacheTimeouts.HOST_INVALIDATED || n == null) {
+            return;
+        }
+        InodeTable.Use parent;
+        try {
+            parent = inodes.use(n.parentId());
+        } catch (FsErrnoException e) {
+            return; // the guest forgot the directory: nothing to compare with
+        }
+        try (parent) {
+            int fd;
+            try {
+                fd = HostFs.lookup(parent.fd(), n.name());
+            } catch (FsErrnoException e) {
+                if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
+                    throw new FsErrnoException(Errno.ESTALE, "its name is gone on the host");
+                }
+                return;
+            }
+            Statx st;
+            try {
+                st = HostFs.stat(fd);
+            } finally {
+                HostFs.close(fd);
+            }
+            if (st.dev() != inode.dev || st.ino() != inode.ino) {
+                throw new FsErrnoException(Errno.ESTALE, "its name names another file on the host now");
+            }
+        }
+    }
+
+    /** After the guest renamed {@code name} into {@code dir}: the moved inode, if the guest holds it, is reached so now. */
+    void renamed(InodeTable.Use dir, byte[] name) {
+        try {
+            int fd = HostFs.lookup(dir.fd(), name);
+            try {
+                Statx st = HostFs.stat(fd);
+                Inode moved = inodes.byIdentity(st.dev(), st.ino());
+                if (moved != null) {
+                    moved.name = new Inode.Name(dir.inode.id, name.clone());
+                }
+            } finally {
+                HostFs.close(fd);
+            }
+        } catch (FsErrnoException e) {
+            // renamed away again meanwhile: its next lookup names it
+        }
     }
 
     /** Takes over O_PATH {@code fd}: stats it and records a guest reference. */
@@ -62,7 +128,7 @@ final class Share {
      * then looks it up as {@link #lookup} does.
      */
     Looked adoptNew(InodeTable.Use parent, byte[] name) throws FsErrnoException {
-        return adoptNew(HostFs.lookup(parent.fd(), name));
+        return named(adoptNew(HostFs.lookup(parent.fd(), name)), parent, name);
     }
 
     /** As {@link #adoptNew(InodeTable.Use, byte[])}, for the O_PATH {@code fd} of the new object. */

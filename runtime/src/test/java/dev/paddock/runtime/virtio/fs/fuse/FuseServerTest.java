@@ -119,6 +119,32 @@ class FuseServerTest {
     }
 
     @Test
+    void whileWatchedAPathWhoseNameTheHostReplacedOrRemovedIsStale() throws IOException {
+        Entry hello = fuse.lookup(1, "hello.txt");
+        Entry main = fuse.lookup(fuse.lookup(1, "src").nodeId(), "Main.java");
+        Files.writeString(share.resolve("new.txt"), "an editor's save\n");
+        Files.move(share.resolve("new.txt"), share.resolve("hello.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThat(fuse.getattrReply(hello.nodeId()).error()).as("1 s mode: no check").isZero();
+
+        server.cacheTimeouts(CacheTimeouts.HOST_INVALIDATED);
+        assertThat(fuse.getattrReply(hello.nodeId()).error()).as("replaced on the host").isEqualTo(Errno.ESTALE);
+        assertThat(fuse.call(FuseOpcode.GETATTR, hello.nodeId(), body().u32(FuseProtocol.GETATTR_FH).u32(0).u64(0)).error())
+                .as("through an open file the old inode is still what the guest has").isZero();
+        Entry again = fuse.lookup(1, "hello.txt");
+        assertThat(again.nodeId()).as("the guest's LOOKUP_REVAL finds the new file").isNotEqualTo(hello.nodeId());
+        assertThat(fuse.getattrReply(again.nodeId()).error()).isZero();
+
+        assertThat(fuse.getattrReply(main.nodeId()).error()).isZero();
+        Files.delete(share.resolve("src/Main.java"));
+        assertThat(fuse.getattrReply(main.nodeId()).error()).as("removed on the host").isEqualTo(Errno.ESTALE);
+
+        // the guest's own rename keeps its inode reachable under the new name
+        fuse.rename(1, "hello.txt", 1, "renamed.txt").ok();
+        assertThat(fuse.getattrReply(again.nodeId()).error()).isZero();
+        assertThat(fuse.getattrReply(1).error()).as("the root has no name to check").isZero();
+    }
+
+    @Test
     void batchForgetDropsSeveralInodes() {
         Entry a = fuse.lookup(1, "hello.txt");
         Entry b = fuse.lookup(1, "src");
