@@ -74,6 +74,10 @@ public final class PaddockBootOnce {
         if (marker > 0) {
             out.printf(Locale.ROOT, "%svm-create-to-marker-ms=%.1f%n", ConsoleRun.CHILD_TIMING, (marker - createStart) / 1e6);
             out.printf(Locale.ROOT, "%svm-build-ms=%.1f%n", ConsoleRun.CHILD_TIMING, (built - createStart) / 1e6);
+            StringBuilder phases = new StringBuilder();
+            vm.buildPhases().forEach((step, nanos) -> phases.append(phases.isEmpty() ? "" : ",")
+                    .append(step).append(':').append(String.format(Locale.ROOT, "%.1f", nanos / 1e6)));
+            out.printf(Locale.ROOT, "%svm-build-phases-ms=%s%n", ConsoleRun.CHILD_TIMING, phases);
         }
         out.printf("%sstop=%s%n", ConsoleRun.CHILD_TIMING, stop.map(VmStop::toString).orElse("TIMEOUT"));
         out.flush();
