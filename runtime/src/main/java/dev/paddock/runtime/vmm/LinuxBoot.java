@@ -24,12 +24,22 @@ final class LinuxBoot {
     }
 
     static void load(GuestMemory memory, List<KvmVcpu> vcpus, List<CpuidEntry> supportedCpuid, KernelConfig config,
-            List<VirtioMmioSlot> virtioSlots, boolean com1, boolean i8042) {
+            List<VirtioMmioSlot> virtioSlots, boolean com1, boolean i8042, Phases phases) {
         AcpiTables.write(memory, new AcpiConfig(vcpus.size(), virtioSlots, com1, i8042, true));
+        phases.done("acpi");
         LoadedKernel kernel = KernelImage.load(config.kernel(), memory);
+        phases.done("kernel");
         BootParams.write(memory, kernel, config.cmdline(), config.initrd());
+        phases.done("initrd+params");
         for (int i = 0; i < vcpus.size(); i++) {
             BootVcpu.configure(vcpus.get(i), memory, i, vcpus.size(), kernel, supportedCpuid);
         }
+        phases.done("vcpu-state");
+    }
+
+    /** Told when each step is done, for {@link MicroVm#buildPhases()}. */
+    @FunctionalInterface
+    interface Phases {
+        void done(String step);
     }
 }
