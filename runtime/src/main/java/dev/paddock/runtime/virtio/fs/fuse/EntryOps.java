@@ -209,17 +209,10 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EINVAL, "rename flags 0x" + Integer.toHexString(flags));
         }
         try (InodeTable.Use from = share.inodes.use(req.nodeId); InodeTable.Use to = share.inodes.use(newDir)) {
-            long moved = share.inoOf(from, oldName);
-            long replaced = (flags & HostLibC.RENAME_EXCHANGE) != 0 ? share.inoOf(to, newName) : OwnChanges.ABSENT;
+            Statx moved = share.beforeRename(from, oldName);
+            Statx replaced = (flags & HostLibC.RENAME_EXCHANGE) != 0 ? share.beforeRename(to, newName) : null;
             HostFs.rename(from.fd(), oldName, to.fd(), newName, flags);
-            share.ownName(from, oldName, replaced);
-            share.ownName(to, newName, moved);
-            if (share.timeouts == CacheTimeouts.HOST_INVALIDATED) {
-                share.renamed(to, newName);
-                if ((flags & HostLibC.RENAME_EXCHANGE) != 0) {
-                    share.renamed(from, oldName);
-                }
-            }
+            share.renamed(from, oldName, moved, to, newName, replaced);
             return FuseReply.empty().finish(req.unique);
         }
     }

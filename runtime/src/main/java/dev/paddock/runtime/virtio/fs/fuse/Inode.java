@@ -19,7 +19,7 @@ final class Inode {
     record Name(long parentId, byte[] name) {
     }
 
-    /** Set by every lookup, create and guest rename; read by {@link Share#stillNamed}. */
+    /** Set by every lookup, create and guest rename; read by {@link Share#checkStillNamed}. */
     volatile Name name;
 
     long lookups;

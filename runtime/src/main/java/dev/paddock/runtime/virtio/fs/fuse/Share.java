@@ -62,7 +62,7 @@ final class Share {
      */
     void checkStillNamed(Inode inode) throws FsErrnoException {
         Inode.Name n = inode.name;
-        if (timeouts != CacheTimeouts.HOST_INVALIDATED || n == null) {
+        if (!own.watching() || n == null) {
             return;
         }
         InodeTable.Use parent;
@@ -72,20 +72,14 @@ final class Share {
             return; // the guest forgot the directory: nothing to compare with
         }
         try (parent) {
-            int fd;
+            Statx st;
             try {
-                fd = HostFs.lookup(parent.fd(), n.name());
+                st = statOf(parent, n.name());
             } catch (FsErrnoException e) {
                 if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
                     throw new FsErrnoException(Errno.ESTALE, "its name is gone on the host");
                 }
                 return;
-            }
-            Statx st;
-            try {
-                st = HostFs.stat(fd);
-            } finally {
-                HostFs.close(fd);
             }
             if (st.dev() != inode.dev || st.ino() != inode.ino) {
                 throw new FsErrnoException(Errno.ESTALE, "its name names another file on the host now");
@@ -93,21 +87,13 @@ final class Share {
         }
     }
 
-    /** After the guest renamed {@code name} into {@code dir}: the moved inode, if the guest holds it, is reached so now. */
-    void renamed(InodeTable.Use dir, byte[] name) {
+    /** The attributes of what {@code name} in {@code dir} names on the host now (a confined lookup, then fstat). */
+    private static Statx statOf(InodeTable.Use dir, byte[] name) throws FsErrnoException {
+        int fd = HostFs.lookup(dir.fd(), name);
         try {
-            int fd = HostFs.lookup(dir.fd(), name);
-            try {
-                Statx st = HostFs.stat(fd);
-                Inode moved = inodes.byIdentity(st.dev(), st.ino());
-                if (moved != null) {
-                    moved.name = new Inode.Name(dir.inode.id, name.clone());
-                }
-            } finally {
-                HostFs.close(fd);
-            }
-        } catch (FsErrnoException e) {
-            // renamed away again meanwhile: its next lookup names it
+            return HostFs.stat(fd);
+        } finally {
+            HostFs.close(fd);
         }
     }
 
@@ -171,20 +157,37 @@ final class Share {
         }
     }
 
-    /** While watched: what {@code name} in {@code dir} names now, for {@link #ownName}; ABSENT when nothing. */
-    long inoOf(InodeTable.Use dir, byte[] name) {
+    /** While watched: what {@code name} in {@code dir} names now (for {@link #renamed}); null when nothing. */
+    Statx beforeRename(InodeTable.Use dir, byte[] name) {
         if (!own.watching()) {
-            return OwnChanges.ABSENT;
+            return null;
         }
         try {
-            int fd = HostFs.lookup(dir.fd(), name);
-            try {
-                return HostFs.stat(fd).ino();
-            } finally {
-                HostFs.close(fd);
-            }
+            return statOf(dir, name);
         } catch (FsErrnoException e) {
-            return OwnChanges.ABSENT;
+            return null;
+        }
+    }
+
+    /**
+     * After the guest's rename of {@code oldName} in {@code from} to {@code newName} in {@code to}, with what each
+     * name named before ({@link #beforeRename}; {@code replaced} only for RENAME_EXCHANGE): records what the server
+     * left behind for the watcher, and the new names by which the guest now reaches the moved inodes.
+     */
+    void renamed(InodeTable.Use from, byte[] oldName, Statx moved, InodeTable.Use to, byte[] newName, Statx replaced) {
+        if (!own.watching()) {
+            return;
+        }
+        ownName(from, oldName, replaced == null ? OwnChanges.ABSENT : replaced.ino());
+        ownName(to, newName, moved == null ? OwnChanges.ABSENT : moved.ino());
+        reachedAs(moved, to, newName);
+        reachedAs(replaced, from, oldName);
+    }
+
+    private void reachedAs(Statx st, InodeTable.Use dir, byte[] name) {
+        Inode inode = st == null ? null : inodes.byIdentity(st.dev(), st.ino());
+        if (inode != null) {
+            inode.name = new Inode.Name(dir.inode.id, name.clone());
         }
     }
 

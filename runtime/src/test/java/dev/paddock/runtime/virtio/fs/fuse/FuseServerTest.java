@@ -126,7 +126,7 @@ class FuseServerTest {
         Files.move(share.resolve("new.txt"), share.resolve("hello.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         assertThat(fuse.getattrReply(hello.nodeId()).error()).as("1 s mode: no check").isZero();
 
-        server.cacheTimeouts(CacheTimeouts.HOST_INVALIDATED);
+        server.ownChanges().watching(true); // what a ShareWatcher's start does
         assertThat(fuse.getattrReply(hello.nodeId()).error()).as("replaced on the host").isEqualTo(Errno.ESTALE);
         assertThat(fuse.call(FuseOpcode.GETATTR, hello.nodeId(), body().u32(FuseProtocol.GETATTR_FH).u32(0).u64(0)).error())
                 .as("through an open file the old inode is still what the guest has").isZero();
