@@ -124,21 +124,21 @@ public final class MicroVm implements AutoCloseable {
     }
 
     private void assemble(BootSource boot, List<DeviceAttachment> devices) {
-        long t = System.nanoTime();
+        phaseStart = System.nanoTime();
         kvm = teardown.hold("/dev/kvm", Kvm.open());
         vm = teardown.hold("the VM fd", kvm.createVm());
         vm.setTssAddress(Layout.KVM_TSS_ADDRESS);
-        t = phase("vm", t);
+        phase("vm");
         memory = teardown.hold("guest RAM", MmapGuestMemory.allocate(Layout.ramRegions(config.memoryBytes())));
         vm.mapMemory(memory);
-        t = phase("memory", t);
+        phase("memory");
         vm.createIrqchip();
         vm.createPit2();
         KvmVcpu.prepareKick();
         for (int i = 0; i < config.vcpus(); i++) {
             vcpus.add(teardown.hold("vCPU " + i, vm.createVcpu(i)));
         }
-        t = phase("irqchip+vcpus", t);
+        phase("irqchip+vcpus");
         deviceLoop = DeviceEventLoop.start(threadName("devices"),
                 e -> requestStop(new VmStop(StopReason.INTERNAL_ERROR, "device event loop: " + e)));
         attachPowerControl();
@@ -149,25 +149,24 @@ public final class MicroVm implements AutoCloseable {
             // Held last, so released first: in-flight disk I/O ends before the disks and guest RAM go away.
             teardown.hold("the block I/O worker pool", this::shutDownBlockWorkers);
         }
-        phase("devices", t);
+        phase("devices");
         if (boot instanceof RealModeImage image) {
             loadRealMode(image);
-            phase("load", phaseStart);
+            phase("load");
         } else if (boot instanceof KernelConfig kernel) {
             LinuxBoot.load(memory, vcpus, kvm.supportedCpuid(), kernel, virtioSlots, serial != null, i8042Attached,
-                    step -> phase(step, phaseStart));
+                    this::phase);
         }
     }
 
     /** When the step now running began (assemble's thread only). */
     private long phaseStart;
 
-    /** Records how long a step of {@link #assemble} took, for {@link #buildPhases()}; returns now. */
-    private long phase(String step, long since) {
+    /** Records how long the step of {@link #assemble} that just ended took, for {@link #buildPhases()}. */
+    private void phase(String step) {
         long now = System.nanoTime();
-        buildPhases.put(step, now - since);
+        buildPhases.put(step, now - phaseStart);
         phaseStart = now;
-        return now;
     }
 
     /**
