@@ -177,6 +177,22 @@ class ShareWatcherTest {
     }
 
     @Test
+    void directoriesThatComeAndGoAtOnceDoNotStopTheWatcher() throws Exception {
+        // A build tool's mkdir/rmdir races the watcher's registration of the new directory: gone by then is fine.
+        for (int i = 0; i < 300; i++) {
+            Path d = Files.createDirectories(share.resolve("tmp" + i + "/sub"));
+            Files.delete(d);
+            Files.delete(d.getParent());
+        }
+        drain();
+        assertThat(stops).as("the watcher stopped on its own").isEmpty();
+        assertThat(watcher.isRunning()).isTrue();
+        Path file = share.resolve("src/deep/A.java");
+        Files.writeString(file, "class A { int after; }\n");
+        assertThat(drain().stream().flatMap(c -> c.paths().stream())).contains(file);
+    }
+
+    @Test
     void networkAndFuseFileSystemsAreNotWatched() {
         assertThat(ShareWatcher.locallyWatchable("ext4")).isTrue();
         assertThat(ShareWatcher.locallyWatchable("tmpfs")).isTrue();
