@@ -42,6 +42,8 @@ final class LibC {
     static final int MADV_DONTNEED = 4;
     static final int MADV_DONTDUMP = 16;
     static final int MADV_HUGEPAGE = 14;
+    /** Fault in every page of the range, writable, as a write would (Linux 5.14+; EINVAL before). */
+    static final int MADV_POPULATE_WRITE = 23;
     static final long MAP_FAILED = -1L;
 
     // <sys/eventfd.h>
@@ -87,6 +89,15 @@ final class LibC {
     static native int munmap(Pointer addr, long length) throws LastErrorException;
 
     static native int madvise(Pointer addr, long length, int advice) throws LastErrorException;
+
+    /** One byte per page of {@code [addr, addr+length)}; bit 0 set where the page is resident (mincore(2)). */
+    static native int mincore(Pointer addr, long length, byte[] vec) throws LastErrorException;
+
+    // <linux/sched.h>: SCHED_IDLE runs a thread only when nothing else wants the CPU. pid 0 is the calling
+    // thread; the param (struct sched_param, one int) must be 0 for SCHED_IDLE.
+    static final int SCHED_IDLE = 5;
+
+    static native int sched_setscheduler(int pid, int policy, int[] param) throws LastErrorException;
 
     static native int eventfd(int initval, int flags) throws LastErrorException;
 

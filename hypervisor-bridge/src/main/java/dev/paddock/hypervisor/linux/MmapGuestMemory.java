@@ -16,14 +16,27 @@ import java.util.OptionalLong;
  * <p>Each region is {@code mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE)}, so a 4 GiB guest costs
  * nothing until it touches its pages, and is excluded from core dumps ({@code MADV_DONTDUMP}: guest
  * RAM may hold secrets). With {@link Options#hugePages()} the regions ask for transparent huge pages
- * ({@code MADV_HUGEPAGE}), which cut EPT/NPT misses; that is advice, so it never fails a VM.
+ * ({@code MADV_HUGEPAGE}), which cut EPT/NPT misses; that is advice, so it never fails a VM. With
+ * {@link Options#prefault()} every page is faulted in, zero-filled, before {@code allocate} returns, so nothing the
+ * VM later does to its RAM pays a first-touch fault in the host: what a pool of ready guest RAM
+ * ({@code GuestRamPool} in runtime) does off the boot path.
  */
 public final class MmapGuestMemory extends BufferGuestMemory {
 
-    /** @param hugePages request transparent huge pages for guest RAM */
-    public record Options(boolean hugePages) {
-        public static final Options DEFAULT = new Options(false);
+    /**
+     * @param hugePages request transparent huge pages for guest RAM
+     * @param prefault  fault every page in (zero-filled, writable) before returning: slow, so for a background thread
+     */
+    public record Options(boolean hugePages, boolean prefault) {
+        public static final Options DEFAULT = new Options(false, false);
+
+        public Options(boolean hugePages) {
+            this(hugePages, false);
+        }
     }
+
+    /** How much is faulted in per call: small, so the call holds the process's mmap lock only briefly each time. */
+    static final long PREFAULT_STEP = 2L << 20;
 
     private record Mapping(Pointer address, long size) {}
 
@@ -75,7 +88,67 @@ public final class MmapGuestMemory extends BufferGuestMemory {
             long off = (long) i << CHUNK_SHIFT;
             chunks[i] = base.getByteBuffer(off, Math.min(CHUNK_SIZE, size - off));
         }
-        return new Backing(region, chunks);
+        Backing backing = new Backing(region, chunks);
+        if (options.prefault()) {
+            try {
+                prefault(base, backing);
+            } catch (RuntimeException | Error e) {
+                unmap(List.of(backing));
+                throw e;
+            }
+        }
+        return backing;
+    }
+
+    /**
+     * Faults the whole mapping in: {@code MADV_POPULATE_WRITE} a step at a time, or, on a kernel older than 5.14
+     * (EINVAL), one zero byte written per page, which is the same for fresh anonymous memory. ENOMEM from populate
+     * means the host is out of memory: that fails the allocation rather than leaving a VM to be OOM-killed later.
+     */
+    private static void prefault(Pointer base, Backing backing) {
+        long size = backing.region().size();
+        for (long off = 0; off < size; off += PREFAULT_STEP) {
+            long len = Math.min(PREFAULT_STEP, size - off);
+            try {
+                LibC.madvise(base.share(off), len, LibC.MADV_POPULATE_WRITE);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != LibC.EINVAL) {
+                    throw new HypervisorException("faulting in %d MiB of guest RAM failed: %s"
+                            .formatted(size >> 20, Errno.describe(e.getErrorCode())), e.getErrorCode(), e);
+                }
+                touch(backing, off);
+                return;
+            }
+        }
+    }
+
+    private static void touch(Backing backing, long from) {
+        long size = backing.region().size();
+        for (long off = from; off < size; off += PAGE_SIZE) {
+            backing.chunks()[(int) (off >>> CHUNK_SHIFT)].put((int) (off & (CHUNK_SIZE - 1)), (byte) 0);
+        }
+    }
+
+    /** How many bytes of guest RAM are resident in the host now ({@code mincore(2)}): for tests and pool statistics. */
+    public long residentBytes() {
+        long resident = 0;
+        byte[] vec = new byte[(int) (PREFAULT_STEP / PAGE_SIZE)];
+        for (GuestRegion r : regions()) {
+            Pointer base = new Pointer(r.hostAddress().orElseThrow());
+            for (long off = 0; off < r.size(); off += PREFAULT_STEP) {
+                long len = Math.min(PREFAULT_STEP, r.size() - off);
+                try {
+                    LibC.mincore(base.share(off), len, vec);
+                } catch (LastErrorException e) {
+                    throw new HypervisorException("mincore over guest RAM region %s failed: %s"
+                            .formatted(r, Errno.describe(e.getErrorCode())), e.getErrorCode(), e);
+                }
+                for (int i = 0; i < (int) (len / PAGE_SIZE); i++) {
+                    resident += (vec[i] & 1) * PAGE_SIZE;
+                }
+            }
+        }
+        return resident;
     }
 
     /** Advice only: a kernel without THP or DONTDUMP answers EINVAL, and guest RAM works the same without it. */

@@ -50,4 +50,44 @@ class MmapGuestMemoryTest extends GuestMemoryContract {
         assertThatThrownBy(() -> MmapGuestMemory.allocate(new long[] {0, 1000}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4 KiB");
     }
+
+    @Test
+    void freshRamIsNotResidentAndPrefaultedRamIsWholeAndZero() {
+        long size = 16L << 20;
+        try (MmapGuestMemory lazy = MmapGuestMemory.allocate(new long[] {0, size});
+             MmapGuestMemory ready = MmapGuestMemory.allocate(new MmapGuestMemory.Options(false, true),
+                     new long[] {0, size - MmapGuestMemory.PREFAULT_STEP / 2}, new long[] {size, size})) {
+            assertThat(lazy.residentBytes()).isLessThan(size / 4);
+            assertThat(ready.residentBytes()).isEqualTo(ready.size());
+            byte[] page = new byte[4096];
+            for (long gpa : new long[] {0, size - MmapGuestMemory.PREFAULT_STEP / 2 - 4096, size, 2 * size - 4096}) {
+                ready.read(gpa, page, 0, page.length);
+                assertThat(page).containsOnly(0);
+            }
+        }
+    }
+
+    @Test
+    void idlePriorityAppliesToTheCallingThreadOnly() throws Exception {
+        String[] policy = new String[1];
+        Thread t = new Thread(() -> {
+            if (IdlePriority.applyToCurrentThread()) {
+                policy[0] = schedPolicy();
+            }
+        });
+        t.start();
+        t.join();
+        assertThat(policy[0]).isEqualTo("5"); // SCHED_IDLE
+        assertThat(schedPolicy()).isEqualTo("0"); // SCHED_OTHER: the caller of start() is untouched
+    }
+
+    private static String schedPolicy() {
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^policy\\s*:\\s*(\\d+)")
+                    .matcher(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/sched")));
+            return m.find() ? m.group(1) : "?";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
