@@ -1,6 +1,7 @@
 package dev.paddock.loadtests.boot;
 
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
+import dev.paddock.runtime.vmm.GuestRamPool;
 import dev.paddock.runtime.vmm.MicroVm;
 import dev.paddock.runtime.vmm.VmBuilder;
 import dev.paddock.runtime.vmm.VmStop;
@@ -37,7 +38,7 @@ public final class PaddockBootOnce {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
         MarkerWatch watch = new MarkerWatch(out);
 
-        Optional<VmStop> stop = bootAndReport(opt, Path.of(require(opt, "kernel")), out, watch);
+        Optional<VmStop> stop = bootAndReport(opt, Path.of(require(opt, "kernel")), out, watch, null);
         System.exit(stop.isPresent() && stop.get().reason().isCleanPowerOff() ? 0 : 1);
     }
 
@@ -45,13 +46,17 @@ public final class PaddockBootOnce {
      * Builds and boots one VM with the options given and {@code kernel}, waits for it to end, and prints the
      * {@code PADDOCK-BOOT-TIMING} lines: {@code vm-create-to-marker-ms}, {@code vm-build-ms} and {@code stop}.
      */
-    static Optional<VmStop> bootAndReport(Map<String, String> opt, Path kernel, PrintStream out, MarkerWatch watch)
-            throws InterruptedException {
+    static Optional<VmStop> bootAndReport(Map<String, String> opt, Path kernel, PrintStream out, MarkerWatch watch,
+                                          GuestRamPool ramPool) throws InterruptedException {
         String disk = require(opt, "disk");
         boolean readOnly = disk.endsWith(":ro");
         Path diskPath = Path.of(readOnly ? disk.substring(0, disk.length() - 3) : disk);
         long createStart = System.nanoTime();
-        MicroVm vm = VmBuilder.create()
+        VmBuilder builder = VmBuilder.create();
+        if (ramPool != null) {
+            builder.guestRam(ramPool);
+        }
+        MicroVm vm = builder
                 .name("bench")
                 .memoryMiB(Long.parseLong(require(opt, "memory-mib")))
                 .vcpus(Integer.parseInt(require(opt, "cpus")))
@@ -78,6 +83,10 @@ public final class PaddockBootOnce {
             vm.buildPhases().forEach((step, nanos) -> phases.append(phases.isEmpty() ? "" : ",")
                     .append(step).append(':').append(String.format(Locale.ROOT, "%.1f", nanos / 1e6)));
             out.printf(Locale.ROOT, "%svm-build-phases-ms=%s%n", ConsoleRun.CHILD_TIMING, phases);
+            if (ramPool != null) {
+                out.printf(Locale.ROOT, "%svm-ram=%s%n", ConsoleRun.CHILD_TIMING,
+                        vm.guestRamWasReady() ? "ready" : "fresh");
+            }
         }
         out.printf("%sstop=%s%n", ConsoleRun.CHILD_TIMING, stop.map(VmStop::toString).orElse("TIMEOUT"));
         out.flush();

@@ -1,5 +1,6 @@
 package dev.paddock.loadtests.boot;
 
+import dev.paddock.runtime.vmm.GuestRamPool;
 import dev.paddock.runtime.vmm.VmStop;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -18,6 +19,9 @@ import java.util.Optional;
  * {@code PADDOCK-BOOT-DONE exit=<0|1>}, also after a boot that threw (its stack trace goes to stderr). End of
  * input ends the server, as does a {@link VirtualMachineError} (after its DONE line).
  *
+ * <p>Like the daemon, it takes guest RAM from the process's {@link GuestRamPool}, so every boot after the first of
+ * its size finds its RAM already faulted in (each boot prints {@code vm-ram=ready} or {@code fresh}).
+ *
  * <p>Options: as {@link PaddockBootOnce}, without {@code --kernel}.
  */
 public final class PaddockBootServer {
@@ -35,6 +39,8 @@ public final class PaddockBootServer {
         }
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        // As the daemon does: guest RAM for the next boot is faulted in, off the boot path, while this one runs.
+        GuestRamPool ramPool = GuestRamPool.shared();
         out.println(READY);
         out.flush();
         String line;
@@ -47,7 +53,7 @@ public final class PaddockBootServer {
             Optional<VmStop> stop;
             try {
                 stop = PaddockBootOnce.bootAndReport(opt, Path.of(line.substring(REQUEST.length()).strip()), out,
-                        new PaddockBootOnce.MarkerWatch(out));
+                        new PaddockBootOnce.MarkerWatch(out), ramPool);
             } catch (RuntimeException | Error e) {
                 // Said on both streams, and the run still ends with its DONE line, so the benchmark sees why.
                 e.printStackTrace();

@@ -106,10 +106,10 @@ public final class MicroVm implements AutoCloseable {
 
     /** Builds the VM in the order KVM needs (REFERENCE.md); on failure releases what was acquired and throws. */
     static MicroVm create(String name, VmConfig config, BootSource boot, List<DeviceAttachment> devices,
-            VmListener listener) {
+            VmListener listener, GuestRamPool ramPool) {
         MicroVm m = new MicroVm(name, config, listener);
         try {
-            m.assemble(boot, devices);
+            m.assemble(boot, devices, ramPool);
             return m;
         } catch (RuntimeException | Error e) {
             if (m.blockWorkers != null) {
@@ -123,13 +123,19 @@ public final class MicroVm implements AutoCloseable {
         }
     }
 
-    private void assemble(BootSource boot, List<DeviceAttachment> devices) {
+    private void assemble(BootSource boot, List<DeviceAttachment> devices, GuestRamPool ramPool) {
         phaseStart = System.nanoTime();
         kvm = teardown.hold("/dev/kvm", Kvm.open());
         vm = teardown.hold("the VM fd", kvm.createVm());
         vm.setTssAddress(Layout.KVM_TSS_ADDRESS);
         phase("vm");
-        memory = teardown.hold("guest RAM", MmapGuestMemory.allocate(Layout.ramRegions(config.memoryBytes())));
+        if (ramPool != null) {
+            GuestRamPool.Taken ram = ramPool.take(config.memoryBytes());
+            memory = teardown.hold("guest RAM", ram.memory());
+            guestRamWasReady = ram.wasReady();
+        } else {
+            memory = teardown.hold("guest RAM", MmapGuestMemory.allocate(Layout.ramRegions(config.memoryBytes())));
+        }
         vm.mapMemory(memory);
         phase("memory");
         vm.createIrqchip();
@@ -157,6 +163,13 @@ public final class MicroVm implements AutoCloseable {
             LinuxBoot.load(memory, vcpus, kvm.supportedCpuid(), kernel, virtioSlots, serial != null, i8042Attached,
                     this::phase);
         }
+    }
+
+    private boolean guestRamWasReady;
+
+    /** Whether this VM's RAM came already faulted in from a {@link GuestRamPool} (boot benchmarks print it). */
+    public boolean guestRamWasReady() {
+        return guestRamWasReady;
     }
 
     /** When the step now running began (assemble's thread only). */

@@ -41,6 +41,7 @@ public final class VmBuilder {
     private String cmdline = "";
     private RealModeImage realModeImage;
     private VmListener listener = VmListener.NONE;
+    private GuestRamPool ramPool;
     private boolean serialAttached;
     private boolean i8042Attached;
     private boolean vsockAttached;
@@ -188,6 +189,16 @@ public final class VmBuilder {
         virtioDevices++;
     }
 
+    /**
+     * Takes guest RAM from {@code pool}: already faulted in when the pool has a region of this VM's size ready,
+     * fresh otherwise ({@link GuestRamPool}). Without this step every VM maps fresh memory and faults it in as the
+     * loaders and the guest touch it.
+     */
+    public VmBuilder guestRam(GuestRamPool pool) {
+        this.ramPool = Objects.requireNonNull(pool, "pool");
+        return this;
+    }
+
     public VmBuilder listener(VmListener listener) {
         this.listener = Objects.requireNonNull(listener, "listener");
         return this;
@@ -225,6 +236,6 @@ public final class VmBuilder {
         if (boot instanceof KernelConfig k) {
             k.checkFiles();
         }
-        return MicroVm.create(name, config, boot, List.copyOf(devices), listener);
+        return MicroVm.create(name, config, boot, List.copyOf(devices), listener, ramPool);
     }
 }

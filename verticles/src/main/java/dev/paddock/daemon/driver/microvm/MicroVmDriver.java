@@ -7,6 +7,7 @@ import dev.paddock.daemon.driver.SandboxDriver;
 import dev.paddock.daemon.sandbox.SandboxSpec;
 import dev.paddock.runtime.virtio.block.BlockDeviceConfig;
 import dev.paddock.runtime.virtio.vsock.VsockDeviceConfig;
+import dev.paddock.runtime.vmm.GuestRamPool;
 import dev.paddock.runtime.vmm.MicroVm;
 import dev.paddock.runtime.vmm.VmBuilder;
 import dev.paddock.runtime.vmm.VmState;
@@ -35,7 +36,8 @@ import java.util.List;
  *       {@code paddock.hostname=}, the shared root image read-only as {@code /dev/vda}, the state disk as
  *       {@code /dev/vdb}, virtio-rng, virtio-vsock with a guest CID of its own and a {@link VsockMuxer} as the
  *       host side, the serial console into the sandbox's console lines, and the i8042 (the guest's
- *       {@code reboot=k} reset ends the VM);</li>
+ *       {@code reboot=k} reset ends the VM); guest RAM comes from the process's {@link GuestRamPool}, already
+ *       faulted in when a sandbox of the same size booted before;</li>
  *   <li>the agent is dialled on vsock port 1024 until it answers its HELLO and a health check, within the boot
  *       timeout; a VM that ends, or a timeout, fails the boot with the console's last lines;</li>
  *   <li>the host sockets open in the sandbox directory: {@code vsock.sock} (Firecracker's {@code CONNECT
@@ -108,7 +110,8 @@ public final class MicroVmDriver implements SandboxDriver {
             live.put(id, sandbox);
             sandbox.exit().onComplete(ignored -> live.remove(id, sandbox));
             vm.start();
-            listener.progress("vm-started", vm + ", guest CID " + cid + ", kernel " + image.kernel().getFileName());
+            listener.progress("vm-started", vm + ", guest CID " + cid + ", kernel " + image.kernel().getFileName()
+                    + (vm.guestRamWasReady() ? ", guest RAM ready" : ""));
             return sandbox;
         }, false);
         started.onFailure(e -> cids.release(cid));
@@ -152,6 +155,10 @@ public final class MicroVmDriver implements SandboxDriver {
                 .attachRng()
                 .attachVsock(VsockDeviceConfig.withCid(cid), muxer);
         GuestWorkspaces.devices(spec.workspaces()).forEach(builder::attachFs);
+        GuestRamPool ramPool = GuestRamPool.shared();
+        if (ramPool != null) {
+            builder.guestRam(ramPool);
+        }
         return builder.build();
     }
 

@@ -1,0 +1,110 @@
+package dev.paddock.runtime.vmm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paddock.hypervisor.linux.MmapGuestMemory;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** The pool without KVM: its regions are plain mappings, so readiness and freshness are checked with mincore. */
+class GuestRamPoolTest {
+    private static final long MIB = 1L << 20;
+    private static final long SMALL = 64 * MIB;
+
+    @Test
+    void theFirstVmOfASizeGetsFreshRamAndTheNextOneReadyRam() throws Exception {
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB)) {
+            GuestRamPool.Taken first = pool.take(SMALL);
+            try (MmapGuestMemory ram = first.memory()) {
+                assertThat(first.wasReady()).isFalse();
+                assertThat(ram.size()).isEqualTo(SMALL);
+                assertThat(ram.residentBytes()).isLessThan(SMALL / 4);
+            }
+            await(() -> pool.stats().readyBytes() == SMALL);
+            GuestRamPool.Taken second = pool.take(SMALL);
+            try (MmapGuestMemory ram = second.memory()) {
+                assertThat(second.wasReady()).isTrue();
+                assertThat(ram.residentBytes()).isEqualTo(SMALL);
+            }
+            assertThat(pool.stats()).satisfies(s -> {
+                assertThat(s.readyTaken()).isEqualTo(1);
+                assertThat(s.freshTaken()).isEqualTo(1);
+                assertThat(s.fillFailures()).isZero();
+            });
+        }
+    }
+
+    @Test
+    void whatOneVmWroteNeverReachesTheNext() throws Exception {
+        byte[] secret = "a guest's private key".getBytes();
+        byte[] seen = new byte[secret.length];
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB)) {
+            for (int round = 0; round < 4; round++) {
+                await(() -> pool.stats().readyBytes() == SMALL || pool.stats().freshTaken() == 0);
+                try (MmapGuestMemory ram = pool.take(SMALL).memory()) {
+                    for (long gpa = 0; gpa < SMALL; gpa += 4 * MIB) {
+                        ram.read(gpa, seen, 0, seen.length);
+                        assertThat(seen).as("round %d at 0x%x", round, gpa).containsOnly(0);
+                        ram.write(gpa, secret, 0, secret.length);
+                    }
+                }
+            }
+            assertThat(pool.stats().readyTaken()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aVmBiggerThanTheBoundIsNeverPooled() throws Exception {
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 32 * MIB)) {
+            pool.take(SMALL).memory().close();
+            Thread.sleep(300);
+            assertThat(pool.take(SMALL).wasReady()).isFalse();
+            assertThat(pool.stats().readyBytes()).isZero();
+        }
+    }
+
+    @Test
+    void onlyTheMostRecentlyAskedSizesAreKeptAndTheBoundHolds() throws Exception {
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 2, 200 * MIB)) {
+            pool.take(SMALL).memory().close();
+            await(() -> pool.stats().readyBytes() == 2 * SMALL);
+            pool.take(80 * MIB).memory().close(); // 2·64 + 80 > 200: waits for room
+            Thread.sleep(300);
+            assertThat(pool.stats().readyBytes()).isEqualTo(2 * SMALL);
+            // A third size: 64 MiB is forgotten and its regions unmapped; the newest size is filled first.
+            pool.take(96 * MIB).memory().close();
+            await(() -> pool.stats().readyBytes() == 2 * 96 * MIB);
+            Thread.sleep(300);
+            assertThat(pool.stats().readyBytes()).isEqualTo(2 * 96 * MIB); // no room for 80 MiB within 200
+            assertThat(pool.take(SMALL).wasReady()).isFalse();
+        }
+    }
+
+    @Test
+    void aClosedPoolHandsOutFreshRamAndKeepsNothing() throws Exception {
+        GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB);
+        pool.take(SMALL).memory().close();
+        await(() -> pool.stats().readyBytes() == SMALL);
+        pool.close();
+        assertThat(pool.stats().readyBytes()).isZero();
+        try (MmapGuestMemory ram = pool.take(SMALL).memory()) {
+            assertThat(ram.size()).isEqualTo(SMALL);
+        }
+        assertThat(pool.stats().readyTaken()).isZero();
+    }
+
+    @Test
+    void badBoundsAreRefusedByName() {
+        assertThatThrownBy(() -> GuestRamPool.start("p", 0, SMALL)).hasMessageContaining("at least 1 region");
+        assertThatThrownBy(() -> GuestRamPool.start("p", 1, 100)).hasMessageContaining("at least one page");
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited 30 s for the pool's filler").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+}
