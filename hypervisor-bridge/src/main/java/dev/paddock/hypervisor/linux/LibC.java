@@ -93,12 +93,6 @@ final class LibC {
     /** One byte per page of {@code [addr, addr+length)}; bit 0 set where the page is resident (mincore(2)). */
     static native int mincore(Pointer addr, long length, byte[] vec) throws LastErrorException;
 
-    // <linux/sched.h>: SCHED_IDLE runs a thread only when nothing else wants the CPU. pid 0 is the calling
-    // thread; the param (struct sched_param, one int) must be 0 for SCHED_IDLE.
-    static final int SCHED_IDLE = 5;
-
-    static native int sched_setscheduler(int pid, int policy, int[] param) throws LastErrorException;
-
     static native int eventfd(int initval, int flags) throws LastErrorException;
 
     static native int timerfd_create(int clockid, int flags) throws LastErrorException;

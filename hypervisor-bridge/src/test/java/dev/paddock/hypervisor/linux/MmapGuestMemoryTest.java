@@ -66,28 +66,4 @@ class MmapGuestMemoryTest extends GuestMemoryContract {
             }
         }
     }
-
-    @Test
-    void idlePriorityAppliesToTheCallingThreadOnly() throws Exception {
-        String[] policy = new String[1];
-        Thread t = new Thread(() -> {
-            if (IdlePriority.applyToCurrentThread()) {
-                policy[0] = schedPolicy();
-            }
-        });
-        t.start();
-        t.join();
-        assertThat(policy[0]).isEqualTo("5"); // SCHED_IDLE
-        assertThat(schedPolicy()).isEqualTo("0"); // SCHED_OTHER: the caller of start() is untouched
-    }
-
-    private static String schedPolicy() {
-        try {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^policy\\s*:\\s*(\\d+)")
-                    .matcher(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/sched")));
-            return m.find() ? m.group(1) : "?";
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }

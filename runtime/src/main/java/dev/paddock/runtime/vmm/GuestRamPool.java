@@ -1,7 +1,6 @@
 package dev.paddock.runtime.vmm;
 
 import dev.paddock.hypervisor.HypervisorException;
-import dev.paddock.hypervisor.linux.IdlePriority;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
 import dev.paddock.runtime.arch.x86.Layout;
 import java.lang.System.Logger.Level;
@@ -18,8 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * that loading the kernel and the guest's boot do not pay the host's first-touch faults on the boot path (under the
  * emulated accelerator they were most of a warm build's time and varied 5–40× between identical boots;
  * docs/performance.md). A VM built with {@link VmBuilder#guestRam(GuestRamPool)} takes a ready region of its size if
- * there is one and a fresh, lazily faulted one otherwise; either way one background thread, in Linux's
- * {@code SCHED_IDLE} class, then makes the next one ready.
+ * there is one and a fresh, lazily faulted one otherwise; either way one background thread then makes the next one
+ * ready, at normal priority: it costs about what one guest's boot spends faulting in the same memory.
+ * ({@code SCHED_IDLE} was tried: on a busy single-CPU host the filler then starved and mostly left the pool empty,
+ * and one guest boot in that run, concurrent with a fill, took 104 s; the cause of that was not established.)
  *
  * <p><b>Nothing is reused.</b> A region is handed out once and unmapped when its VM ends; the pool only ever holds
  * mappings no guest has seen, zero-filled by the kernel, so one guest's memory can never reach another.
@@ -148,6 +149,28 @@ public final class GuestRamPool implements AutoCloseable {
         return new Taken(MmapGuestMemory.allocate(Layout.ramRegions(memoryBytes)), false);
     }
 
+    /**
+     * Waits until a region of {@code memoryBytes} is ready, for at most {@code timeout}: for a caller that wants its
+     * next VM's RAM made ready before it does anything else (the boot benchmark between rounds). False on timeout,
+     * when the pool is closed, or when it will not keep that size.
+     */
+    public boolean awaitReady(long memoryBytes, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            while (true) {
+                ArrayDeque<MmapGuestMemory> q = queueOf(memoryBytes);
+                if (q != null && !q.isEmpty()) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (closed || q == null || left <= 0) {
+                    return false;
+                }
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
     public Stats stats() {
         synchronized (lock) {
             long bytes = 0;
@@ -182,9 +205,6 @@ public final class GuestRamPool implements AutoCloseable {
     }
 
     private void fillLoop() {
-        if (!IdlePriority.applyToCurrentThread()) {
-            LOG.log(Level.INFO, "the guest RAM pool's filler runs at normal priority: SCHED_IDLE was refused");
-        }
         while (true) {
             long size = 0;
             synchronized (lock) {
@@ -210,6 +230,7 @@ public final class GuestRamPool implements AutoCloseable {
                 if (region != null && !closed && q != null) {
                     q.addLast(region);
                     kept = true;
+                    lock.notifyAll(); // awaitReady
                 } else {
                     committedBytes -= size;
                 }

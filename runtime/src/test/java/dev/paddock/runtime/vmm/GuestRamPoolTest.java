@@ -21,7 +21,8 @@ class GuestRamPoolTest {
                 assertThat(ram.size()).isEqualTo(SMALL);
                 assertThat(ram.residentBytes()).isLessThan(SMALL / 4);
             }
-            await(() -> pool.stats().readyBytes() == SMALL);
+            assertThat(pool.awaitReady(SMALL, java.time.Duration.ofSeconds(30))).isTrue();
+            assertThat(pool.awaitReady(32 * MIB, java.time.Duration.ofMillis(1))).as("a size never asked for").isFalse();
             GuestRamPool.Taken second = pool.take(SMALL);
             try (MmapGuestMemory ram = second.memory()) {
                 assertThat(second.wasReady()).isTrue();
