@@ -20,6 +20,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -215,6 +216,14 @@ public final class FsDevice implements VirtioDevice, AutoCloseable {
 
     public Latency latency() {
         return new Latency(served.sum(), handleNanos.sum(), serviceNanos.sum(), maxServiceNanos.get());
+    }
+
+    /**
+     * The FUSE requests the share's server took, by opcode name ({@link FuseServer#requestCounts}): what a guest
+     * workload costs in round trips of each kind, e.g. the OPENs and READs of one {@code git status}.
+     */
+    public Map<String, Long> requestCounts() {
+        return server.requestCounts();
     }
 
     @Override

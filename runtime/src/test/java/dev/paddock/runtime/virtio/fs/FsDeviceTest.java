@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -191,6 +192,8 @@ class FsDeviceTest {
                 .isGreaterThanOrEqualTo(latency.handleNanos());
         assertThat(latency.maxServiceNanos() * latency.served()).isGreaterThanOrEqualTo(latency.serviceNanos());
         assertThat(latency.meanServiceMicros()).isEqualTo(latency.serviceNanos() / 1e3 / 4);
+        assertThat(device.requestCounts()).containsExactly(Map.entry("LOOKUP", 1L), Map.entry("OPEN", 1L),
+                Map.entry("READ", 1L), Map.entry("INIT", 1L));
     }
 
     @Test

@@ -51,6 +51,58 @@ public final class FuseOpcode {
     public static final int COPY_FILE_RANGE = 47;
     public static final int SYNCFS = 50;
 
+    /** The name fuse.h gives {@code opcode} (without FUSE_), or {@code OPCODE_<n>} for one not listed here. */
+    public static String name(int opcode) {
+        return switch (opcode) {
+            case LOOKUP -> "LOOKUP";
+            case FORGET -> "FORGET";
+            case GETATTR -> "GETATTR";
+            case SETATTR -> "SETATTR";
+            case READLINK -> "READLINK";
+            case SYMLINK -> "SYMLINK";
+            case MKNOD -> "MKNOD";
+            case MKDIR -> "MKDIR";
+            case UNLINK -> "UNLINK";
+            case RMDIR -> "RMDIR";
+            case RENAME -> "RENAME";
+            case LINK -> "LINK";
+            case OPEN -> "OPEN";
+            case READ -> "READ";
+            case WRITE -> "WRITE";
+            case STATFS -> "STATFS";
+            case RELEASE -> "RELEASE";
+            case FSYNC -> "FSYNC";
+            case SETXATTR -> "SETXATTR";
+            case GETXATTR -> "GETXATTR";
+            case LISTXATTR -> "LISTXATTR";
+            case REMOVEXATTR -> "REMOVEXATTR";
+            case FLUSH -> "FLUSH";
+            case INIT -> "INIT";
+            case OPENDIR -> "OPENDIR";
+            case READDIR -> "READDIR";
+            case RELEASEDIR -> "RELEASEDIR";
+            case FSYNCDIR -> "FSYNCDIR";
+            case GETLK -> "GETLK";
+            case SETLK -> "SETLK";
+            case SETLKW -> "SETLKW";
+            case ACCESS -> "ACCESS";
+            case CREATE -> "CREATE";
+            case INTERRUPT -> "INTERRUPT";
+            case BMAP -> "BMAP";
+            case DESTROY -> "DESTROY";
+            case IOCTL -> "IOCTL";
+            case POLL -> "POLL";
+            case BATCH_FORGET -> "BATCH_FORGET";
+            case FALLOCATE -> "FALLOCATE";
+            case READDIRPLUS -> "READDIRPLUS";
+            case RENAME2 -> "RENAME2";
+            case LSEEK -> "LSEEK";
+            case COPY_FILE_RANGE -> "COPY_FILE_RANGE";
+            case SYNCFS -> "SYNCFS";
+            default -> "OPCODE_" + Integer.toUnsignedString(opcode);
+        };
+    }
+
     /** Requests the server never answers (fuse.h: FORGET and BATCH_FORGET have no reply; virtio-fs sends INTERRUPT on hiprio without one). */
     public static boolean hasNoReply(int opcode) {
         return opcode == FORGET || opcode == BATCH_FORGET || opcode == INTERRUPT;

@@ -7,8 +7,12 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * An in-process passthrough FUSE server for one host directory: it takes raw FUSE requests (the bytes a
@@ -38,6 +42,12 @@ public final class FuseServer implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong failedRequests = new AtomicLong();
     private final AtomicLong unknownOpcodes = new AtomicLong();
+    /**
+     * Requests by opcode: one slot per opcode below {@link #COUNTED_OPCODES} (Linux 6.1's highest is 51,
+     * FUSE_TMPFILE), the last for any other value a guest sends.
+     */
+    private static final int COUNTED_OPCODES = 64;
+    private final AtomicLongArray byOpcode = new AtomicLongArray(COUNTED_OPCODES + 1);
 
     private FuseServer(Path root, Share share) {
         this.root = root;
@@ -134,6 +144,8 @@ public final class FuseServer implements AutoCloseable {
             failedRequests.incrementAndGet();
             return FuseReply.error(FuseRequest.uniqueOf(request), e.errno());
         }
+        // GUEST-CONTROLLED: any 32-bit opcode; those past the table share its last slot.
+        byOpcode.incrementAndGet(req.opcode >= 0 && req.opcode < COUNTED_OPCODES ? req.opcode : COUNTED_OPCODES);
         if (hasNoReply(req.opcode)) {
             noReply(req);
             return null;
@@ -276,6 +288,23 @@ public final class FuseServer implements AutoCloseable {
 
     public long unknownOpcodes() {
         return unknownOpcodes.get();
+    }
+
+    /**
+     * How many requests of each kind arrived since the server opened (failed ones included; requests whose header
+     * could not be read are only in {@link #failedRequests}): fuse.h's name without FUSE_ (see
+     * {@link FuseOpcode#name}), or {@code OTHER} for opcodes of 64 and more, to the count, in opcode order, only
+     * kinds seen. A snapshot: each count is read once, not all at one instant.
+     */
+    public Map<String, Long> requestCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (int op = 0; op <= COUNTED_OPCODES; op++) {
+            long n = byOpcode.get(op);
+            if (n != 0) {
+                counts.put(op == COUNTED_OPCODES ? "OTHER" : FuseOpcode.name(op), n);
+            }
+        }
+        return Collections.unmodifiableMap(counts);
     }
 
     /** Forgets what the guest held (a device reset: the next driver starts with INIT). */

@@ -15,6 +15,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -358,6 +359,28 @@ class FuseServerTest {
         assertThat(fuse.call(FuseOpcode.SETLK, 1, body().u64(0)).error()).isEqualTo(Errno.ENOSYS);
         assertThat(fuse.call(9999, 1, body()).error()).isEqualTo(Errno.ENOSYS);
         assertThat(server.unknownOpcodes()).isEqualTo(2);
+    }
+
+    @Test
+    void requestsAreCountedByOpcode() {
+        long node = fuse.lookup(1, "hello.txt").nodeId();
+        fuse.lookup(1, "hello.txt");
+        fuse.getattr(1);
+        fuse.forget(node, 2);
+        assertThat(fuse.call(60, 1, body()).error()).isEqualTo(Errno.ENOSYS);
+        assertThat(fuse.call(4096 /* CUSE_INIT */, 1, body()).error()).isEqualTo(Errno.ENOSYS);
+        assertThat(fuse.call(-7, 1, body()).error()).isEqualTo(Errno.ENOSYS);
+        server.handle(ByteBuffer.allocate(20)); // no readable header: only a failed request
+        Map<String, Long> counts = server.requestCounts();
+        assertThat(counts).containsExactly(Map.entry("LOOKUP", 2L), Map.entry("FORGET", 1L),
+                Map.entry("GETATTR", 1L), Map.entry("INIT", 1L), Map.entry("OPCODE_60", 1L),
+                Map.entry("OTHER", 2L));
+        assertThat(server.requests()).isEqualTo(9);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> counts.put("READ", 1L))
+                .isInstanceOf(UnsupportedOperationException.class);
+        fuse.getattr(1);
+        assertThat(counts.get("GETATTR")).as("a snapshot").isEqualTo(1);
+        assertThat(server.requestCounts().get("GETATTR")).isEqualTo(2);
     }
 
     @Test
