@@ -94,7 +94,11 @@ final class EntryOps {
             throw new FsErrnoException(Errno.EINVAL, "truncate to " + Long.toUnsignedString(size));
         }
         if ((valid & FATTR_FH) != 0) {
-            try (HandleTable.Use h = share.handles.use(fh, inode.id)) {
+            HandleTable.Use held = share.handles.use(fh, inode.id);
+            if (held == null) {
+                throw new FsErrnoException(Errno.EBADF, "fh " + Long.toUnsignedString(fh) + " is not open");
+            }
+            try (HandleTable.Use h = held) {
                 HostFs.truncate(h.fd(), size);
             }
             return;

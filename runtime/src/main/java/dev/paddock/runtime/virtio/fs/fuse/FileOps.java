@@ -42,7 +42,7 @@ final class FileOps {
             if ((flags & O_TRUNC) != 0) {
                 share.ownNode(inode.dev, inode.ino, fd);
             }
-            long fh = share.handles.add(inode, fd);
+            long fh = share.addHandle(inode, fd, flags);
             return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(FOPEN_KEEP_CACHE).u32(0).finish(req.unique);
         }
     }
@@ -68,14 +68,14 @@ final class FileOps {
                 share.ownName(parent, name, l.stat().ino());
                 if (!l.stat().isRegular()) {
                     HostFs.close(fd);
-                    share.inodes.forget(l.use().inode.id, 1);
+                    share.forget(l.use().inode.id, 1);
                     throw new FsErrnoException(Errno.EISDIR, "CREATE met a non-regular file");
                 }
                 long fh;
                 try {
-                    fh = share.handles.add(l.use().inode, fd);
+                    fh = share.addHandle(l.use().inode, fd, flags);
                 } catch (FsErrnoException e) {
-                    share.inodes.forget(l.use().inode.id, 1);
+                    share.forget(l.use().inode.id, 1);
                     throw e;
                 }
                 FuseReply r = new FuseReply(ENTRY_OUT_BYTES + OPEN_OUT_BYTES);
@@ -86,6 +86,15 @@ final class FileOps {
         }
     }
 
+    /** The open handle {@code fh} of {@code nodeId}, held for one request. */
+    private HandleTable.Use held(long fh, long nodeId) throws FsErrnoException {
+        HandleTable.Use h = share.handles.use(fh, nodeId);
+        if (h == null) {
+            throw new FsErrnoException(Errno.EBADF, "fh " + Long.toUnsignedString(fh) + " is not open");
+        }
+        return h;
+    }
+
     byte[] read(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         long offset = req.u64("offset");
@@ -94,7 +103,7 @@ final class FileOps {
         if (size < 0 || size > MAX_IO_BYTES || offset < 0) {
             throw new FsErrnoException(Errno.EINVAL, "read of " + Integer.toUnsignedString(size) + " bytes at " + Long.toUnsignedString(offset));
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
+        try (HandleTable.Use h = held(fh, req.nodeId)) {
             byte[] data = new byte[size];
             int n = HostFs.read(h.fd(), data, size, offset);
             return new FuseReply(n).bytes(data, 0, n).finish(req.unique);
@@ -113,7 +122,7 @@ final class FileOps {
         }
         share.checkWritable("WRITE");
         byte[] data = req.payload(size);
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
+        try (HandleTable.Use h = held(fh, req.nodeId)) {
             int done = 0;
             while (done < size) {
                 byte[] rest = done == 0 ? data : java.util.Arrays.copyOfRange(data, done, size);
@@ -137,7 +146,7 @@ final class FileOps {
     byte[] fsync(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         int flags = req.u32("fsync_flags");
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
+        try (HandleTable.Use h = held(fh, req.nodeId)) {
             if (!share.readOnly) {
                 HostFs.sync(h.fd(), (flags & FSYNC_FDATASYNC) != 0);
             }
@@ -153,7 +162,7 @@ final class FileOps {
         if (whence != 0 && whence != 2 && whence != 3 && whence != 4) {
             throw new FsErrnoException(Errno.EINVAL, "lseek whence " + whence);
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
+        try (HandleTable.Use h = held(fh, req.nodeId)) {
             return new FuseReply(8).u64(HostFs.seek(h.fd(), offset, whence)).finish(req.unique);
         }
     }
@@ -174,7 +183,7 @@ final class FileOps {
         if (offset < 0 || length <= 0) {
             throw new FsErrnoException(Errno.EINVAL, "fallocate range");
         }
-        try (HandleTable.Use h = share.handles.use(fh, req.nodeId)) {
+        try (HandleTable.Use h = held(fh, req.nodeId)) {
             HostFs.allocate(h.fd(), mode, offset, length);
             share.ownNode(h.handle.dev, h.handle.ino, h.fd());
             return FuseReply.empty().finish(req.unique);

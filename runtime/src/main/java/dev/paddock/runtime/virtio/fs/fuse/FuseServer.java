@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class FuseServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FuseServer.class.getName());
 
-    /** How many inodes and open handles one guest may hold (each is a host fd). */
+    /**
+     * How many inodes and open handles one guest may hold (each is a host fd); a full handle table gives up its
+     * least recently used handle ({@link HandleTable}).
+     */
     public static final int MAX_INODES = 1 << 16;
     public static final int MAX_HANDLES = 1 << 14;
 
@@ -65,6 +68,12 @@ public final class FuseServer implements AutoCloseable {
      */
     public static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts)
             throws IOException {
+        return open(root, readOnly, guestUid, guestGid, timeouts, MAX_HANDLES);
+    }
+
+    /** As {@link #open(Path, boolean, int, int, CacheTimeouts)}, with room for {@code maxHandles} open handles (tests). */
+    static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts, int maxHandles)
+            throws IOException {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(timeouts, "timeouts");
         Path absolute = root.toAbsolutePath().normalize();
@@ -92,7 +101,7 @@ public final class FuseServer implements AutoCloseable {
         }
         OwnershipMap owners = new OwnershipMap(guestUid, guestGid, st.uid(), st.gid());
         boolean chownNew = HostFs.effectiveUid() == 0 && (st.uid() != 0 || st.gid() != 0);
-        Share share = new Share(new InodeTable(fd, st, MAX_INODES), new HandleTable(MAX_HANDLES), owners, timeouts,
+        Share share = new Share(new InodeTable(fd, st, MAX_INODES), new HandleTable(maxHandles), owners, timeouts,
                 readOnly, chownNew);
         return new FuseServer(absolute, share);
     }
@@ -218,14 +227,14 @@ public final class FuseServer implements AutoCloseable {
         }
         try {
             switch (req.opcode) {
-                case FORGET -> share.inodes.forget(req.nodeId, req.u64("nlookup"));
+                case FORGET -> share.forget(req.nodeId, req.u64("nlookup"));
                 case BATCH_FORGET -> {
                     int count = req.u32("batch count");
                     req.skip(4, "dummy");
                     // GUEST-CONTROLLED: the count cannot claim more entries than arrived.
                     long entries = Integer.toUnsignedLong(count);
                     for (long i = 0; i < entries && req.remaining() >= 16; i++) {
-                        share.inodes.forget(req.u64("nodeid"), req.u64("nlookup"));
+                        share.forget(req.u64("nodeid"), req.u64("nlookup"));
                     }
                 }
                 default -> {

@@ -120,26 +120,36 @@ final class InodeTable {
         return new Use(result);
     }
 
-    /** Drops {@code count} guest references to {@code nodeId}; unknown ids and the root are ignored. */
-    void forget(long nodeId, long count) {
+    /**
+     * Drops {@code count} guest references to {@code nodeId}; unknown ids and the root are ignored.
+     *
+     * @return whether the inode went (its last reference was dropped)
+     */
+    boolean forget(long nodeId, long count) {
         int toClose;
         synchronized (this) {
             Inode inode = byId.get(nodeId);
             if (inode == null || inode == root) {
-                return;
+                return false;
             }
             // GUEST-CONTROLLED: a count larger than what we handed out (or "negative") just forgets the inode.
             inode.lookups = Long.compareUnsigned(count, inode.lookups) >= 0 ? 0 : inode.lookups - count;
             if (inode.lookups > 0) {
-                return;
+                return false;
             }
             drop(inode);
             if (inode.users > 0) {
-                return; // the last Use closes it
+                return true; // the last Use closes it
             }
             toClose = inode.fd;
         }
         HostFs.close(toClose);
+        return true;
+    }
+
+    /** Whether the guest still holds {@code inode} (it has not been forgotten). */
+    synchronized boolean live(Inode inode) {
+        return !inode.forgotten;
     }
 
     private void drop(Inode inode) {

@@ -26,6 +26,26 @@ final class Share {
         this.chownNew = chownNew;
     }
 
+    /** Drops {@code count} guest references to {@code nodeId}; an inode that goes takes its open handles along. */
+    void forget(long nodeId, long count) {
+        if (inodes.forget(nodeId, count)) {
+            handles.closeNode(nodeId);
+        }
+    }
+
+    /**
+     * Registers the open {@code fd} (host open {@code flags}) of {@code inode} as a handle, closing {@code fd} on
+     * failure. A handle added just after the guest forgot the inode (only a hostile guest forgets a nodeid before it
+     * learns it) is closed at once, as {@link #forget} would have.
+     */
+    long addHandle(Inode inode, int fd, int flags) throws FsErrnoException {
+        long fh = handles.add(inode, fd, flags);
+        if (!inodes.live(inode)) {
+            handles.closeNode(inode.id);
+        }
+        return fh;
+    }
+
     /** EROFS for a mutating operation on a read-only share. */
     void checkWritable(String op) throws FsErrnoException {
         if (readOnly) {

@@ -322,6 +322,58 @@ class FuseServerTest {
     }
 
     @Test
+    void forgettingAnInodeClosesItsHandles() throws IOException {
+        long before = openFds();
+        Created a = fuse.create(1, "a.o");
+        Created b = fuse.create(1, "b.o");
+        fuse.lookup(1, "a.o"); // a second reference: one FORGET of one leaves a's handle open
+        assertThat(server.handleCount()).isEqualTo(2);
+        fuse.forget(a.entry().nodeId(), 1);
+        assertThat(server.handleCount()).isEqualTo(2);
+        fuse.write(a.entry().nodeId(), a.fh(), 0, "a".getBytes(StandardCharsets.UTF_8));
+        fuse.forget(a.entry().nodeId(), 1);
+        assertThat(server.handleCount()).as("no RELEASE came (fc->no_open), the FORGET closes it").isEqualTo(1);
+        fuse.sendNoReply(FuseOpcode.BATCH_FORGET, 0, body().u32(1).u32(0).u64(b.entry().nodeId()).u64(1));
+        assertThat(server.handleCount()).isZero();
+        assertThat(openFds()).as("each inode's and handle's fd closed").isEqualTo(before);
+        assertThat(fuse.release(b.entry().nodeId(), b.fh()).error()).as("a late RELEASE has nothing to do").isZero();
+    }
+
+    @Test
+    void aFullHandleTableGivesUpItsLeastRecentlyUsedHandle() throws IOException {
+        try (FuseServer small = FuseServer.open(share, false, FuseTestDriver.UID, FuseTestDriver.GID, CacheTimeouts.DEFAULT, 3)) {
+            FuseTestDriver d = new FuseTestDriver(small);
+            d.init().ok();
+            long before = openFds();
+            Created a = d.create(1, "a");
+            Created b = d.create(1, "b");
+            Created c = d.create(1, "c");
+            d.write(a.entry().nodeId(), a.fh(), 0, "a".getBytes(StandardCharsets.UTF_8)); // a is used last now
+            Created e = d.create(1, "e");
+            assertThat(small.handleCount()).isEqualTo(3);
+            assertThat(d.writeReply(b.entry().nodeId(), b.fh(), 0, new byte[] {'b'}).error())
+                    .as("b's handle was given up").isEqualTo(Errno.EBADF);
+            d.write(a.entry().nodeId(), a.fh(), 1, "a".getBytes(StandardCharsets.UTF_8));
+            d.write(c.entry().nodeId(), c.fh(), 0, "c".getBytes(StandardCharsets.UTF_8));
+            d.write(e.entry().nodeId(), e.fh(), 0, "e".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < 50; i++) {
+                Created more = d.create(1, "more-" + i);
+                d.write(more.entry().nodeId(), more.fh(), 0, "x".getBytes(StandardCharsets.UTF_8));
+            }
+            assertThat(small.handleCount()).isEqualTo(3);
+            assertThat(Files.readString(share.resolve("a"))).isEqualTo("aa");
+            assertThat(Files.readString(share.resolve("more-49"))).isEqualTo("x");
+            assertThat(openFds() - before).as("the inodes' fds and 3 handles").isEqualTo(small.inodeCount() - 1 + 3);
+        }
+    }
+
+    private static long openFds() throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    @Test
     void accessChecksTheMappedModeBits() throws IOException {
         long node = fuse.lookup(1, "hello.txt").nodeId();
         Files.setPosixFilePermissions(share.resolve("hello.txt"), PosixFilePermissions.fromString("rw-------"));
