@@ -177,8 +177,8 @@ class FsDeviceTest {
         assertThat(r.getLong(16 + 40 + 8)).as("attr.size").isEqualTo(20);
 
         ByteBuffer open = roundTrip(request(FuseOpcode.OPEN, node, le(0, 0)), 16);
-        long fh = open.getLong(16);
-        ByteBuffer readIn = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN).putLong(fh).putLong(11).putInt(100);
+        assertThat(open.getInt(4)).as("OPEN: ENOSYS, the guest reads by nodeid with fh 0 (fc->no_open)").isEqualTo(-38);
+        ByteBuffer readIn = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN).putLong(0).putLong(11).putInt(100);
         ByteBuffer data = roundTrip(request(FuseOpcode.READ, node, readIn.array()), 100);
         assertThat(new String(data.array(), 16, data.limit() - 16, StandardCharsets.UTF_8)).isEqualTo("the host\n");
         assertThat(interrupts.get()).isPositive();

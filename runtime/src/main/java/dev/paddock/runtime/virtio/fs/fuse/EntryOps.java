@@ -93,24 +93,13 @@ final class EntryOps {
         if (size < 0) {
             throw new FsErrnoException(Errno.EINVAL, "truncate to " + Long.toUnsignedString(size));
         }
-        if ((valid & FATTR_FH) != 0) {
-            HandleTable.Use held = share.handles.use(fh, inode.id);
-            if (held == null) {
-                throw new FsErrnoException(Errno.EBADF, "fh " + Long.toUnsignedString(fh) + " is not open");
-            }
-            try (HandleTable.Use h = held) {
-                HostFs.truncate(h.fd(), size);
-            }
-            return;
-        }
         if (!inode.isRegular()) {
             throw new FsErrnoException(inode.isDirectory() ? Errno.EISDIR : Errno.EINVAL, "truncate of a non-regular file");
         }
-        int fd = HostFs.reopen(inode.fd, false, HostLibC.O_WRONLY);
-        try {
-            HostFs.truncate(fd, size);
-        } finally {
-            HostFs.close(fd);
+        // ftruncate(2) in the guest names its file's fh: CREATE's, whose fd can write a file created 0444, or 0 (no
+        // OPEN, and O_TRUNC's own SETATTR comes without one); either way FileIo finds the fd to truncate with.
+        try (FileIo io = FileIo.open(share, inode.id, (valid & FATTR_FH) != 0 ? fh : 0, FileIo.Access.RESIZE, 0)) {
+            HostFs.truncate(io.fd, size);
         }
     }
 

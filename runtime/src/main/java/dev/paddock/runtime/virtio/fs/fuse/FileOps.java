@@ -3,10 +3,23 @@ package dev.paddock.runtime.virtio.fs.fuse;
 import static dev.paddock.runtime.virtio.fs.fuse.FuseProtocol.*;
 import static dev.paddock.runtime.virtio.fs.fuse.HostLibC.*;
 
-/** The operations on open regular files: open/create, read/write, fsync/release, lseek, fallocate. */
+/**
+ * The operations on regular files: OPEN and CREATE, READ and WRITE, FSYNC, LSEEK, FALLOCATE, RELEASE.
+ *
+ * <p>OPEN of a regular file answers ENOSYS. A Linux guest (fs/fuse/file.c, fuse_file_open: fc->no_open) then stops
+ * sending OPEN for the whole mount, and RELEASE with it: every later open(2) of a file succeeds in the guest with
+ * fh 0 and FOPEN_KEEP_CACHE, and costs no round trip, nor does its close(2) (`git status` opens dozens of files;
+ * each OPEN and RELEASE was a round trip of milliseconds). Its READ, WRITE, FSYNC, LSEEK and FALLOCATE then come
+ * with fh 0 and are done by nodeid ({@link FileIo}: the inode reopened with the access that one request needs).
+ * Directories work the same way already (OPENDIR, {@link DirectoryOps}).
+ *
+ * <p>CREATE still answers with a handle, and requests naming it use its fd while it is open: a file created 0444
+ * (git's object files, open(O_RDWR | O_CREAT | O_EXCL, 0444)) can only be written through that fd by a server that
+ * is not root. Such a guest never releases it; {@link HandleTable} reclaims it.
+ */
 final class FileOps {
-    /** Open flags a guest may pass through; everything else (O_CREAT, O_PATH, O_NOFOLLOW, O_DIRECT, ...) is dropped. */
-    private static final int PASSED_FLAGS = O_ACCMODE | O_APPEND | O_TRUNC | O_NONBLOCK | 04010000 /* O_SYNC ⊃ O_DSYNC */;
+    /** CREATE flags a guest may pass through; everything else (O_PATH, O_NOFOLLOW, O_DIRECT, ...) is dropped. */
+    private static final int PASSED_FLAGS = O_ACCMODE | O_APPEND | O_TRUNC | O_NONBLOCK | O_SYNC /* ⊃ O_DSYNC */;
 
     private final Share share;
 
@@ -26,25 +39,17 @@ final class FileOps {
         return flags;
     }
 
+    /**
+     * OPEN: ENOSYS for every regular file, whatever its flags, so the guest stops asking (see the class comment); its
+     * access mode and O_TRUNC are then checked where they take effect (WRITE, and the SETATTR of size 0 the guest's
+     * VFS sends for O_TRUNC since ATOMIC_O_TRUNC is not offered). A nodeid that is not a regular file is refused as
+     * before: a guest kernel never sends OPEN for one.
+     */
     byte[] open(FuseRequest req) throws FsErrnoException {
-        int flags = hostFlags(req.u32("open flags"));
-        req.skip(4, "unused");
         try (InodeTable.Use node = share.inodes.use(req.nodeId)) {
-            Inode inode = node.inode;
-            if (inode.isDirectory()) {
-                throw new FsErrnoException(Errno.EISDIR, "OPEN of a directory");
-            }
-            // Only regular files are reopened on the host: a fifo would block a worker, a symlink would be followed.
-            if (!inode.isRegular()) {
-                throw new FsErrnoException(Errno.ENXIO, "OPEN of a special file");
-            }
-            int fd = HostFs.reopen(inode.fd, false, flags);
-            if ((flags & O_TRUNC) != 0) {
-                share.ownNode(inode.dev, inode.ino, fd);
-            }
-            long fh = share.addHandle(inode, fd, flags);
-            return new FuseReply(OPEN_OUT_BYTES).u64(fh).u32(FOPEN_KEEP_CACHE).u32(0).finish(req.unique);
+            FileIo.requireRegular(node.inode, "OPEN");
         }
+        throw new FsErrnoException(Errno.ENOSYS, "OPEN: files are read and written by nodeid (fc->no_open)");
     }
 
     byte[] create(FuseRequest req) throws FsErrnoException {
@@ -86,15 +91,6 @@ final class FileOps {
         }
     }
 
-    /** The open handle {@code fh} of {@code nodeId}, held for one request. */
-    private HandleTable.Use held(long fh, long nodeId) throws FsErrnoException {
-        HandleTable.Use h = share.handles.use(fh, nodeId);
-        if (h == null) {
-            throw new FsErrnoException(Errno.EBADF, "fh " + Long.toUnsignedString(fh) + " is not open");
-        }
-        return h;
-    }
-
     byte[] read(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         long offset = req.u64("offset");
@@ -103,9 +99,9 @@ final class FileOps {
         if (size < 0 || size > MAX_IO_BYTES || offset < 0) {
             throw new FsErrnoException(Errno.EINVAL, "read of " + Integer.toUnsignedString(size) + " bytes at " + Long.toUnsignedString(offset));
         }
-        try (HandleTable.Use h = held(fh, req.nodeId)) {
+        try (FileIo io = FileIo.open(share, req.nodeId, fh, FileIo.Access.READ, 0)) {
             byte[] data = new byte[size];
-            int n = HostFs.read(h.fd(), data, size, offset);
+            int n = HostFs.read(io.fd, data, size, offset);
             return new FuseReply(n).bytes(data, 0, n).finish(req.unique);
         }
     }
@@ -114,7 +110,9 @@ final class FileOps {
         long fh = req.u64("fh");
         long offset = req.u64("offset");
         int size = req.u32("size");
-        req.skip(4 + 8 + 4 + 4, "write_flags, lock_owner, flags, padding");
+        req.skip(4 + 8, "write_flags, lock_owner");
+        int flags = req.u32("write flags"); // the guest file's f_flags (fs/fuse/file.c, fuse_write_flags)
+        req.skip(4, "padding");
         // GUEST-CONTROLLED: at most max_write bytes, all of them present, from a non-negative offset.
         if (size < 0 || size > MAX_IO_BYTES || offset < 0 || size > req.remaining()) {
             throw new FsErrnoException(Errno.EINVAL, "write of " + Integer.toUnsignedString(size) + " bytes at "
@@ -122,21 +120,24 @@ final class FileOps {
         }
         share.checkWritable("WRITE");
         byte[] data = req.payload(size);
-        try (HandleTable.Use h = held(fh, req.nodeId)) {
+        try (FileIo io = FileIo.open(share, req.nodeId, fh, FileIo.Access.WRITE, flags)) {
             int done = 0;
             while (done < size) {
                 byte[] rest = done == 0 ? data : java.util.Arrays.copyOfRange(data, done, size);
-                int n = HostFs.write(h.fd(), rest, size - done, offset + done);
+                // With O_APPEND (the guest's file has it, so has our fd) pwrite appends whatever the offset.
+                int n = HostFs.write(io.fd, rest, size - done, offset + done);
                 if (n <= 0) {
                     break;
                 }
                 done += n;
             }
-            share.ownNode(h.handle.dev, h.handle.ino, h.fd());
+            io.synced(flags);
+            share.ownNode(io.dev, io.ino, io.fd);
             return new FuseReply(8).u32(done).u32(0).finish(req.unique);
         }
     }
 
+    /** RELEASE: only of CREATE's handles, and only from a guest that has not yet sent OPEN (or never does). */
     byte[] release(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         share.handles.remove(fh, req.nodeId);
@@ -146,9 +147,9 @@ final class FileOps {
     byte[] fsync(FuseRequest req) throws FsErrnoException {
         long fh = req.u64("fh");
         int flags = req.u32("fsync_flags");
-        try (HandleTable.Use h = held(fh, req.nodeId)) {
+        try (FileIo io = FileIo.open(share, req.nodeId, fh, FileIo.Access.ANY, 0)) {
             if (!share.readOnly) {
-                HostFs.sync(h.fd(), (flags & FSYNC_FDATASYNC) != 0);
+                HostFs.sync(io.fd, (flags & FSYNC_FDATASYNC) != 0);
             }
             return FuseReply.empty().finish(req.unique);
         }
@@ -162,8 +163,8 @@ final class FileOps {
         if (whence != 0 && whence != 2 && whence != 3 && whence != 4) {
             throw new FsErrnoException(Errno.EINVAL, "lseek whence " + whence);
         }
-        try (HandleTable.Use h = held(fh, req.nodeId)) {
-            return new FuseReply(8).u64(HostFs.seek(h.fd(), offset, whence)).finish(req.unique);
+        try (FileIo io = FileIo.open(share, req.nodeId, fh, FileIo.Access.ANY, 0)) {
+            return new FuseReply(8).u64(HostFs.seek(io.fd, offset, whence)).finish(req.unique);
         }
     }
 
@@ -183,9 +184,9 @@ final class FileOps {
         if (offset < 0 || length <= 0) {
             throw new FsErrnoException(Errno.EINVAL, "fallocate range");
         }
-        try (HandleTable.Use h = held(fh, req.nodeId)) {
-            HostFs.allocate(h.fd(), mode, offset, length);
-            share.ownNode(h.handle.dev, h.handle.ino, h.fd());
+        try (FileIo io = FileIo.open(share, req.nodeId, fh, FileIo.Access.RESIZE, 0)) {
+            HostFs.allocate(io.fd, mode, offset, length);
+            share.ownNode(io.dev, io.ino, io.fd);
             return FuseReply.empty().finish(req.unique);
         }
     }

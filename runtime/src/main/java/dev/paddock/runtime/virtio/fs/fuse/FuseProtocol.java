@@ -43,6 +43,7 @@ public final class FuseProtocol {
 
     // fuse_init_in/out flags
     public static final int ASYNC_READ = 1;
+    /** Not offered (FuseServer's INIT says why). */
     public static final int ATOMIC_O_TRUNC = 1 << 3;
     public static final int BIG_WRITES = 1 << 5;
     public static final int AUTO_INVAL_DATA = 1 << 12;

@@ -196,6 +196,8 @@ public final class FuseServer implements AutoCloseable {
             case LINK -> entries.link(req);
             case STATFS -> entries.statfs(req);
             case ACCESS -> entries.access(req);
+            // OPEN of a regular file answers ENOSYS: the guest stops sending it and RELEASE (fc->no_open), two round
+            // trips saved per open(2); files are then read and written by nodeid (FileOps).
             case OPEN -> files.open(req);
             case CREATE -> files.create(req);
             case READ -> files.read(req);
@@ -259,7 +261,9 @@ public final class FuseServer implements AutoCloseable {
         if (major != KERNEL_VERSION || minor < MIN_MINOR_VERSION) {
             throw new FsErrnoException(Errno.EPROTO, "FUSE " + major + "." + minor + "; 7." + MIN_MINOR_VERSION + "+ needed");
         }
-        int offered = ASYNC_READ | ATOMIC_O_TRUNC | BIG_WRITES | AUTO_INVAL_DATA | DO_READDIRPLUS | READDIRPLUS_AUTO
+        // Not ATOMIC_O_TRUNC: with it the guest leaves O_TRUNC to OPEN, which it no longer sends (fc->no_open), and
+        // the truncation would be lost; without it the guest's VFS sends SETATTR(size 0) for O_TRUNC.
+        int offered = ASYNC_READ | BIG_WRITES | AUTO_INVAL_DATA | DO_READDIRPLUS | READDIRPLUS_AUTO
                 | PARALLEL_DIROPS | MAX_PAGES_FLAG | CACHE_SYMLINKS;
         FuseReply r = new FuseReply(INIT_OUT_BYTES);
         r.u32(KERNEL_VERSION).u32(Math.min(minor, KERNEL_MINOR_VERSION)).u32(maxReadahead).u32(flags & offered)

@@ -7,14 +7,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Open files the guest holds by FUSE fh (from OPEN and CREATE). Handles come from a counter and are never reused;
- * each remembers the nodeid it was opened for, and a request naming another nodeid is refused (EBADF), so a guest
- * cannot use one inode's open fd against another. As with inodes, a request holds its handle through {@link #use},
- * and a close racing it closes the fd only after the request is done.
+ * Open files the guest holds by FUSE fh: CREATE's (OPEN answers ENOSYS, see {@link FileOps}). Handles come from a
+ * counter and are never reused; each remembers the nodeid it was opened for, and a request naming another nodeid is
+ * refused (EBADF), so a guest cannot use one inode's open fd against another. As with inodes, a request holds its
+ * handle through {@link #use}, and a close racing it closes the fd only after the request is done.
  *
- * <p>A guest need not RELEASE what it opened (Linux does not once it stopped sending OPEN, fc->no_open, not even
- * CREATE's handles), so handles are also reclaimed here: all of an inode's go when the guest forgets the inode
- * ({@link #closeNode}), and a full table gives up its least recently used handle that no request holds.
+ * <p>A guest that stopped sending OPEN (fc->no_open) sends no RELEASE either, not even for CREATE's handles, so
+ * handles are reclaimed here: all of an inode's go when the guest forgets the inode ({@link #closeNode}), and a full
+ * table gives up its least recently used handle that no request holds. A request naming a handle that is gone works
+ * on the inode itself ({@link FileIo}), which costs the guest nothing but, for a file it could only write through
+ * the fd it created it with (a 0444 object file, with a server that is not root), that write.
  */
 final class HandleTable {
     /** An open host fd (directories have none: DirectoryOps reads them without handles). */

@@ -31,6 +31,9 @@ final class HostLibC {
     static final int O_TRUNC = 01000;
     static final int O_APPEND = 02000;
     static final int O_NONBLOCK = 04000;
+    static final int O_DSYNC = 010000;
+    /** __O_SYNC | O_DSYNC: full file-integrity sync. */
+    static final int O_SYNC = 04010000;
     static final int O_DIRECT = 040000;
     static final int O_LARGEFILE = 0100000;
     static final int O_DIRECTORY = 0200000;

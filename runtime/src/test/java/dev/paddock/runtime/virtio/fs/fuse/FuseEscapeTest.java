@@ -3,6 +3,7 @@ package dev.paddock.runtime.virtio.fs.fuse;
 import static dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Created;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Entry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,15 +59,16 @@ class FuseEscapeTest {
         }
     }
 
-    /** Reads a whole file through FUSE, or returns null when any step fails. */
+    /**
+     * Reads a whole file through FUSE as a guest kernel would (OPEN, and on ENOSYS READ by nodeid with fh 0), or
+     * returns null when any step fails.
+     */
     private String readThrough(long node) {
         FuseTestDriver.Reply open = fuse.openReply(node, 0);
-        if (open.error() != 0) {
+        if (open.error() != Errno.ENOSYS) {
             return null;
         }
-        long fh = open.u64();
-        FuseTestDriver.Reply r = fuse.readReply(node, fh, 0, 4096);
-        fuse.release(node, fh).ok();
+        FuseTestDriver.Reply r = fuse.readReply(node, 0, 0, 4096);
         return r.error() == 0 ? new String(r.rest(), StandardCharsets.UTF_8) : null;
     }
 
@@ -202,19 +204,32 @@ class FuseEscapeTest {
     }
 
     @Test
-    void handlesOfOtherInodesAreRefused() {
-        long hello = fuse.lookup(1, "hello.txt").nodeId();
+    void handlesOfOtherInodesAreRefused() throws IOException {
+        Created made = fuse.create(1, "made.txt");
+        long node = made.entry().nodeId();
+        long fh = made.fh();
         long secret = fuse.lookup(fuse.lookup(1, "sub").nodeId(), "secret.txt").nodeId();
-        long fh = fuse.open(hello, 2);
         assertThat(fuse.readReply(secret, fh, 0, 10).error()).isEqualTo(Errno.EBADF);
         assertThat(fuse.writeReply(secret, fh, 0, new byte[] {1}).error()).isEqualTo(Errno.EBADF);
+        assertThat(fuse.call(FuseOpcode.FSYNC, secret, body().u64(fh).u32(0).u32(0)).error()).isEqualTo(Errno.EBADF);
+        assertThat(fuse.call(FuseOpcode.LSEEK, secret, body().u64(fh).u64(0).u32(0).u32(0)).error()).isEqualTo(Errno.EBADF);
+        assertThat(fuse.call(FuseOpcode.FALLOCATE, secret, body().u64(fh).u64(0).u64(10).u32(0).u32(0)).error()).isEqualTo(Errno.EBADF);
+        assertThat(fuse.setattr(secret, FuseProtocol.FATTR_SIZE | FuseProtocol.FATTR_FH, fh, 0, 0, 0, 0, 0, 0).error())
+                .isEqualTo(Errno.EBADF);
         assertThat(fuse.release(secret, fh).error()).isEqualTo(Errno.EBADF);
+        assertThat(Files.readString(share.resolve("sub/secret.txt"))).isEqualTo("inside");
         long dh = fuse.opendir(1);
-        assertThat(fuse.readReply(1, dh, 0, 10).error()).as("a directory's fh 0 used as a file").isEqualTo(Errno.EBADF);
-        assertThat(fuse.readdirReply(hello, fh, 0, 4096, false).error()).as("a file read as a directory").isEqualTo(Errno.ENOTDIR);
-        assertThat(fuse.readReply(hello, 12345, 0, 10).error()).as("forged fh").isEqualTo(Errno.EBADF);
-        fuse.release(hello, fh).ok();
-        assertThat(fuse.readReply(hello, fh, 0, 10).error()).as("released fh").isEqualTo(Errno.EBADF);
+        assertThat(fuse.readReply(1, dh, 0, 10).error()).as("a directory's fh 0 used as a file").isEqualTo(Errno.EISDIR);
+        assertThat(fuse.readdirReply(node, fh, 0, 4096, false).error()).as("a file read as a directory").isEqualTo(Errno.ENOTDIR);
+        assertThat(fuse.readReply(node, 12345, 0, 10).error()).as("an fh never handed out").isEqualTo(Errno.EBADF);
+        assertThat(fuse.readReply(node, -1L, 0, 10).error()).as("an fh never handed out").isEqualTo(Errno.EBADF);
+        fuse.release(node, fh).ok();
+        Created other = fuse.create(1, "other.txt");
+        fuse.forget(other.entry().nodeId(), 1);
+        assertThat(fuse.readReply(node, other.fh(), 0, 10).error())
+                .as("another inode's fh, closed with its inode: the request gets its own inode, as with fh 0").isZero();
+        assertThat(fuse.readReply(secret, fh, 0, 10).ok().rest())
+                .as("a released fh of another inode: the same").isEqualTo("inside".getBytes(StandardCharsets.UTF_8));
     }
 
     @Test

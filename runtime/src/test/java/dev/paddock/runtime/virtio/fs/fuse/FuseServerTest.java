@@ -3,6 +3,8 @@ package dev.paddock.runtime.virtio.fs.fuse;
 import static dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Attr;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Created;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Dirent;
@@ -16,7 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +66,7 @@ class FuseServerTest {
             assertThat(flags & FuseProtocol.AUTO_INVAL_DATA).isNotZero();
             assertThat(flags & (1 << 4)).as("no EXPORT_SUPPORT (it would send \"..\" lookups)").isZero();
             assertThat(flags & (1 << 16)).as("no WRITEBACK_CACHE").isZero();
+            assertThat(flags & FuseProtocol.ATOMIC_O_TRUNC).as("no ATOMIC_O_TRUNC: O_TRUNC comes as SETATTR, OPEN never").isZero();
             r.body().getShort();
             r.body().getShort();
             assertThat(r.u32()).as("max_write").isEqualTo(FuseProtocol.MAX_IO_BYTES);
@@ -246,20 +252,110 @@ class FuseServerTest {
     }
 
     @Test
-    void openReadWriteFlushFsyncRelease() throws IOException {
+    void openIsEnosysSoFilesAreReadAndWrittenByNodeid() throws IOException {
         long node = fuse.lookup(1, "hello.txt").nodeId();
-        long fh = fuse.open(node, 2);
-        assertThat(new String(fuse.read(node, fh, 7, 100), StandardCharsets.UTF_8)).isEqualTo("world\n");
-        assertThat(fuse.write(node, fh, 0, "HELLO".getBytes(StandardCharsets.UTF_8))).isEqualTo(5);
-        assertThat(fuse.call(FuseOpcode.FLUSH, node, body().u64(fh).u32(0).u32(0).u64(0)).error())
+        long before = openFds();
+        for (int flags : new int[] {0, 1, 2, 01001 /* O_WRONLY|O_TRUNC */, 02002 /* O_RDWR|O_APPEND */, 3}) {
+            assertThat(fuse.openReply(node, flags).error()).as("OPEN with flags 0%s", Integer.toOctalString(flags))
+                    .isEqualTo(Errno.ENOSYS);
+        }
+        assertThat(Files.readString(share.resolve("hello.txt"))).as("OPEN truncates nothing").isEqualTo("hello, world\n");
+        assertThat(new String(fuse.read(node, 0, 7, 100), StandardCharsets.UTF_8)).isEqualTo("world\n");
+        assertThat(fuse.write(node, 0, 0, "HELLO".getBytes(StandardCharsets.UTF_8))).isEqualTo(5);
+        assertThat(fuse.call(FuseOpcode.FLUSH, node, body().u64(0).u32(0).u32(0).u64(0)).error())
                 .as("FLUSH: nothing to flush, so the guest is told to stop sending it").isEqualTo(Errno.ENOSYS);
-        fuse.call(FuseOpcode.FSYNC, node, body().u64(fh).u32(1).u32(0)).ok();
-        fuse.call(FuseOpcode.FSYNC, node, body().u64(fh).u32(0).u32(0)).ok();
+        fuse.call(FuseOpcode.FSYNC, node, body().u64(0).u32(1).u32(0)).ok();
+        fuse.call(FuseOpcode.FSYNC, node, body().u64(0).u32(0).u32(0)).ok();
+        assertThat(fuse.call(FuseOpcode.LSEEK, node, body().u64(0).u64(0).u32(2 /* SEEK_END */).u32(0)).ok().u64()).isEqualTo(13);
+        fuse.call(FuseOpcode.FALLOCATE, node, body().u64(0).u64(0).u64(100).u32(0).u32(0)).ok();
+        assertThat(Files.size(share.resolve("hello.txt"))).isEqualTo(100);
+        fuse.setattr(node, FuseProtocol.FATTR_SIZE | FuseProtocol.FATTR_FH, 0, 13, 0, 0, 0, 0, 0).ok(); // ftruncate
         assertThat(Files.readString(share.resolve("hello.txt"))).isEqualTo("HELLO, world\n");
-        fuse.release(node, fh).ok();
-        assertThat(server.handleCount()).isZero();
-        assertThat(fuse.readReply(node, fh, 0, 10).error()).as("released").isEqualTo(Errno.EBADF);
+        assertThat(server.handleCount()).as("no handles").isZero();
+        assertThat(openFds()).as("each request's own fd closed").isEqualTo(before);
+        fuse.release(node, 0).ok();
         assertThat(fuse.openReply(fuse.lookup(1, "src").nodeId(), 0).error()).isEqualTo(Errno.EISDIR);
+        assertThat(fuse.openReply(999_999, 0).error()).isEqualTo(Errno.EBADF);
+    }
+
+    @Test
+    void byNodeidOnlyRegularFilesAreOpenedOnTheHost() {
+        Entry fifo = Entry.read(fuse.call(FuseOpcode.MKNOD, 1, body().u32(0010644).u32(0).u32(022).u32(0).name("pipe")).ok().body());
+        Entry sym = Entry.read(fuse.symlinkReply(1, "sym", "hello.txt").ok().body());
+        long dir = fuse.lookup(1, "src").nodeId();
+        for (long node : new long[] {1, dir, fifo.nodeId(), sym.nodeId()}) {
+            int errno = node == 1 || node == dir ? Errno.EISDIR : Errno.ENXIO;
+            assertThat(fuse.readReply(node, 0, 0, 10).error()).as("READ of %d", node).isEqualTo(errno);
+            assertThat(fuse.writeReply(node, 0, 0, new byte[] {1}).error()).as("WRITE").isEqualTo(errno);
+            assertThat(fuse.call(FuseOpcode.FSYNC, node, body().u64(0).u32(0).u32(0)).error()).as("FSYNC").isEqualTo(errno);
+            assertThat(fuse.call(FuseOpcode.LSEEK, node, body().u64(0).u64(0).u32(0).u32(0)).error()).as("LSEEK").isEqualTo(errno);
+            assertThat(fuse.call(FuseOpcode.FALLOCATE, node, body().u64(0).u64(0).u64(10).u32(0).u32(0)).error())
+                    .as("FALLOCATE").isEqualTo(errno);
+        }
+        assertThat(fuse.readReply(999_999, 0, 0, 10).error()).as("an unknown nodeid").isEqualTo(Errno.EBADF);
+    }
+
+    @Test
+    void aWriteWithOAppendInItsFlagsAppends() throws IOException {
+        long node = fuse.lookup(1, "hello.txt").nodeId();
+        fuse.writeReply(node, 0, 0, "one\n".getBytes(StandardCharsets.UTF_8), 02001 /* O_WRONLY|O_APPEND */).ok();
+        fuse.writeReply(node, 0, 3, "two\n".getBytes(StandardCharsets.UTF_8), 02002 | 04010000 /* O_SYNC */).ok();
+        assertThat(Files.readString(share.resolve("hello.txt"))).isEqualTo("hello, world\none\ntwo\n");
+
+        ByteBuffer b = fuse.createReply(1, "log", 02102 /* O_RDWR|O_CREAT|O_APPEND */, 0100644).ok().body();
+        long log = Entry.read(b).nodeId();
+        long fh = b.getLong();
+        fuse.writeReply(log, fh, 0, "a".getBytes(StandardCharsets.UTF_8), 02002).ok();
+        fuse.writeReply(log, fh, 0, "b".getBytes(StandardCharsets.UTF_8), 02002).ok();
+        assertThat(Files.readString(share.resolve("log"))).isEqualTo("ab");
+        fuse.writeReply(log, fh, 0, "A".getBytes(StandardCharsets.UTF_8), 0).ok(); // fcntl cleared O_APPEND, or mmap's writeback
+        assertThat(Files.readString(share.resolve("log"))).isEqualTo("Ab");
+        Created plain = fuse.create(1, "plain");
+        fuse.write(plain.entry().nodeId(), plain.fh(), 0, "x".getBytes(StandardCharsets.UTF_8));
+        fuse.writeReply(plain.entry().nodeId(), plain.fh(), 0, "y".getBytes(StandardCharsets.UTF_8), 02002).ok(); // fcntl set it
+        assertThat(Files.readString(share.resolve("plain"))).isEqualTo("xy");
+    }
+
+    @Test
+    void aFileCreated0444IsWrittenThroughItsHandleAndOnlyThere() throws Exception {
+        // git's object files: open(O_RDWR | O_CREAT | O_EXCL, 0444), then written. The server here is root, which may
+        // open anything; a thread with fsuid 1000 (which also drops CAP_DAC_OVERRIDE) stands in for a server that is not.
+        ByteBuffer b = fuse.createReply(1, "obj", 0302 /* O_RDWR|O_CREAT|O_EXCL */, 0100444).ok().body();
+        long node = Entry.read(b).nodeId();
+        long fh = b.getLong();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(share.resolve("obj")))).isEqualTo("r--r--r--");
+        int[] errors = asUnprivilegedHostUser(() -> new int[] {
+            fuse.writeReply(node, fh, 0, "blob".getBytes(StandardCharsets.UTF_8)).error(),
+            fuse.writeReply(node, 0, 0, "BLOB".getBytes(StandardCharsets.UTF_8)).error(),
+            fuse.readReply(node, 0, 0, 10).error(),
+            fuse.readReply(node, fh, 0, 10).error()});
+        assertThat(errors[0]).as("through CREATE's fd").isZero();
+        assertThat(errors[1]).as("by nodeid: the host's permission bits apply, as they did to OPEN").isEqualTo(Errno.EACCES);
+        assertThat(errors[2]).isZero();
+        assertThat(errors[3]).isZero();
+        assertThat(Files.readString(share.resolve("obj"))).isEqualTo("blob");
+    }
+
+    private interface Fsuid extends Library {
+        int setfsuid(int uid);
+    }
+
+    /** Runs {@code body} on a thread whose file-system uid is 1000: opens on the host are checked as for that user. */
+    private static int[] asUnprivilegedHostUser(Supplier<int[]> body) throws Exception {
+        Fsuid libc = Native.load("c", Fsuid.class);
+        AtomicReference<int[]> result = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            libc.setfsuid(1000); // per thread (setfsuid(2))
+            try {
+                result.set(body.get());
+            } finally {
+                libc.setfsuid(0);
+            }
+        });
+        t.start();
+        t.join();
+        assertThat(result.get()).as("the body ran").isNotNull();
+        return result.get();
     }
 
     @Test
@@ -351,8 +447,9 @@ class FuseServerTest {
             d.write(a.entry().nodeId(), a.fh(), 0, "a".getBytes(StandardCharsets.UTF_8)); // a is used last now
             Created e = d.create(1, "e");
             assertThat(small.handleCount()).isEqualTo(3);
-            assertThat(d.writeReply(b.entry().nodeId(), b.fh(), 0, new byte[] {'b'}).error())
-                    .as("b's handle was given up").isEqualTo(Errno.EBADF);
+            assertThat(small.handleCount()).isEqualTo(3);
+            d.write(b.entry().nodeId(), b.fh(), 0, "b".getBytes(StandardCharsets.UTF_8)); // given up: done by nodeid
+            assertThat(Files.readString(share.resolve("b"))).isEqualTo("b");
             d.write(a.entry().nodeId(), a.fh(), 1, "a".getBytes(StandardCharsets.UTF_8));
             d.write(c.entry().nodeId(), c.fh(), 0, "c".getBytes(StandardCharsets.UTF_8));
             d.write(e.entry().nodeId(), e.fh(), 0, "e".getBytes(StandardCharsets.UTF_8));
@@ -368,7 +465,7 @@ class FuseServerTest {
     }
 
     private static long openFds() throws IOException {
-        try (java.util.stream.Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.count();
         }
     }
@@ -456,10 +553,15 @@ class FuseServerTest {
             long file = d.lookup(1, "hello.txt").nodeId();
             long fh = d.open(file, 0);
             assertThat(new String(d.read(file, fh, 0, 5), StandardCharsets.UTF_8)).isEqualTo("hello");
-            assertThat(d.openReply(file, 1).error()).isEqualTo(Errno.EROFS);
-            assertThat(d.openReply(file, 2).error()).isEqualTo(Errno.EROFS);
-            assertThat(d.openReply(file, 01000).error()).as("O_TRUNC").isEqualTo(Errno.EROFS);
+            // OPEN answers ENOSYS whatever the access mode (the guest mounts it -o ro and refuses write opens itself);
+            // what a write open would lead to is refused where it reaches the host
+            assertThat(d.openReply(file, 1).error()).isEqualTo(Errno.ENOSYS);
+            assertThat(d.openReply(file, 01002).error()).as("O_RDWR|O_TRUNC").isEqualTo(Errno.ENOSYS);
             assertThat(d.writeReply(file, fh, 0, new byte[] {1}).error()).isEqualTo(Errno.EROFS);
+            assertThat(d.writeReply(file, fh, 0, new byte[] {1}, 02001).error()).as("appending").isEqualTo(Errno.EROFS);
+            assertThat(d.setattr(file, FuseProtocol.FATTR_SIZE | FuseProtocol.FATTR_FH, 0, 0, 0, 0, 0, 0, 0).error())
+                    .as("ftruncate").isEqualTo(Errno.EROFS);
+            d.call(FuseOpcode.FSYNC, file, body().u64(0).u32(0).u32(0)).ok(); // nothing to sync
             assertThat(d.createReply(1, "x", 0101, 0644).error()).isEqualTo(Errno.EROFS);
             assertThat(d.mkdirReply(1, "d", 0755).error()).isEqualTo(Errno.EROFS);
             assertThat(d.call(FuseOpcode.MKNOD, 1, body().u32(0100644).u32(0).u32(0).u32(0).name("n")).error()).isEqualTo(Errno.EROFS);

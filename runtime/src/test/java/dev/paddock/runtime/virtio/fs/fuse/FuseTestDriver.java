@@ -214,12 +214,19 @@ final class FuseTestDriver {
         return call(FuseOpcode.OPEN, node, body().u32(flags).u32(0));
     }
 
+    /** What a guest's kernel does: OPEN, ENOSYS, then fh 0 for every file and no RELEASE (fc->no_open). */
     long open(long node, int flags) {
-        return openReply(node, flags).ok().u64();
+        assertThat(openReply(node, flags).error()).as("OPEN").isEqualTo(Errno.ENOSYS);
+        return 0;
     }
 
     Reply writeReply(long node, long fh, long offset, byte[] data) {
-        return call(FuseOpcode.WRITE, node, body().u64(fh).u64(offset).u32(data.length).u32(0).u64(0).u32(0).u32(0).raw(data));
+        return writeReply(node, fh, offset, data, 0);
+    }
+
+    /** WRITE with fuse_write_in.flags, the guest file's open flags. */
+    Reply writeReply(long node, long fh, long offset, byte[] data, int flags) {
+        return call(FuseOpcode.WRITE, node, body().u64(fh).u64(offset).u32(data.length).u32(0).u64(0).u32(flags).u32(0).raw(data));
     }
 
     int write(long node, long fh, long offset, byte[] data) {

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.paddock.runtime.virtio.fs.ShareWatcher;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Created;
 import dev.paddock.runtime.virtio.fs.fuse.FuseTestDriver.Entry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +88,36 @@ class OwnChangesTest {
         long minor = 65539;
         long stDev = ((major & 0xfff) << 8) | ((major & ~0xfffL) << 32) | (minor & 0xff) | ((minor & ~0xffL) << 12);
         assertThat(OwnChanges.statxDev(stDev)).isEqualTo(major << 32 | minor);
+    }
+
+    @Test
+    void aTruncationOnOpenIsTheServersOwnChange() throws Exception {
+        Path share = Files.createDirectory(dir.resolve("share"));
+        Path file = Files.writeString(share.resolve("out.txt"), "old content\n");
+        try (FuseServer server = FuseServer.open(share, false, FuseTestDriver.UID, FuseTestDriver.GID, CacheTimeouts.DEFAULT)) {
+            server.ownChanges().watching(true);
+            FuseTestDriver fuse = new FuseTestDriver(server);
+            fuse.init().ok();
+            long node = fuse.lookup(1, "out.txt").nodeId();
+            // open(O_WRONLY | O_TRUNC) in the guest: OPEN (ENOSYS), then, without ATOMIC_O_TRUNC, the VFS's
+            // truncation as SETATTR(size 0, mtime now) with no fh
+            fuse.open(node, HostLibC.O_WRONLY | HostLibC.O_TRUNC);
+            fuse.setattr(node, FuseProtocol.FATTR_SIZE | FuseProtocol.FATTR_MTIME | FuseProtocol.FATTR_MTIME_NOW, 0, 0,
+                    0, 0, 0, 0, 0).ok();
+            assertThat(Files.size(file)).isZero();
+            assertThat(isOwnNode(server, file)).as("the truncation is left out").isTrue();
+            fuse.write(node, 0, 0, "new\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(isOwnNode(server, file)).as("so is the write by nodeid after it").isTrue();
+            Thread.sleep(20); // past the host clock's tick
+            Files.writeString(file, "host\n");
+            assertThat(isOwnNode(server, file)).as("a host write after them is not").isFalse();
+        }
+    }
+
+    private static boolean isOwnNode(FuseServer server, Path file) throws IOException {
+        Map<String, Object> a = Files.readAttributes(file, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+        long ctime = ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS);
+        return server.ownChanges().isOwnNode(OwnChanges.statxDev((Long) a.get("dev")), (Long) a.get("ino"), ctime);
     }
 
     @Test
