@@ -22,13 +22,18 @@ import java.util.List;
  * A sandbox's workspaces in its microVM: one virtio-fs device per workspace (tag {@code ws<N>}, served by runtime's
  * confined FUSE server, read-only where the spec says so), and once the agent answers, a mount of each tag at the
  * workspace's own absolute path in the guest (docs/devices/virtio-fs.md, docs/sandbox-driver.md). The host enforces
- * the read-only scope and the confinement; the guest's mount only decides where the share shows.
+ * the read-only scope and the confinement; the guest's mount decides where the share shows, and mounts a read-only
+ * one {@code -o ro} so that the guest refuses a write open(2) itself with EROFS (the share's server no longer sees
+ * opens, only the writes and truncations behind them, which it refuses too).
  */
 final class GuestWorkspaces {
     private static final System.Logger LOG = System.getLogger(GuestWorkspaces.class.getName());
     private static final int MAX_OUTPUT = 4096;
-    /** Mounts share $2 at path $1; the mount point is created in the guest's writable root (the overlay). */
-    private static final String MOUNT = "mkdir -p \"$1\" && mount -t virtiofs \"$2\" \"$1\"";
+    /**
+     * Mounts share $2 at path $1 with option $3 ({@code ro} or {@code rw}); the mount point is created in the guest's
+     * writable root (the overlay).
+     */
+    private static final String MOUNT = "mkdir -p \"$1\" && mount -t virtiofs -o \"$3\" \"$2\" \"$1\"";
 
     private GuestWorkspaces() {
     }
@@ -53,10 +58,15 @@ final class GuestWorkspaces {
         for (int i = 0; i < workspaces.size(); i++) {
             String path = workspaces.get(i).path();
             String tag = tag(i);
-            chain = chain.compose(v -> agent.exec(ExecRequest.of("/bin/sh", "-c", MOUNT, "sh", path, tag))
-                    .compose(p -> awaitSuccess(p, path, tag)));
+            ExecRequest request = mountRequest(workspaces.get(i), tag);
+            chain = chain.compose(v -> agent.exec(request).compose(p -> awaitSuccess(p, path, tag)));
         }
         return chain;
+    }
+
+    /** The agent's command that mounts {@code workspace}, shared as {@code tag}: read-only ones {@code -o ro}. */
+    static ExecRequest mountRequest(Workspace workspace, String tag) {
+        return ExecRequest.of("/bin/sh", "-c", MOUNT, "sh", workspace.path(), tag, workspace.readOnly() ? "ro" : "rw");
     }
 
     /**

@@ -19,8 +19,10 @@ import dev.paddock.vsock.agent.StreamTarget;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -57,6 +59,30 @@ class GuestWorkspacesTest {
                 new Workspace("/src/b", true)));
         assertThat(devices).extracting(FsDeviceConfig::tag).containsExactly("ws0", "ws1");
         assertThat(devices).extracting(FsDeviceConfig::readOnly).containsExactly(false, true);
+    }
+
+    @Test
+    void readOnlyWorkspacesAreMountedReadOnly() throws Exception {
+        // the agent's command run here, with a mount(8) that only says how it was called
+        Path bin = Files.createDirectory(dir.resolve("bin"));
+        Path fakeMount = Files.writeString(bin.resolve("mount"), "#!/bin/sh\necho \"$@\"\n");
+        Files.setPosixFilePermissions(fakeMount, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String readOnly = dir.resolve("src/with space/b").toString();
+        assertThat(run(GuestWorkspaces.mountRequest(new Workspace(readOnly, true), "ws1"), bin))
+                .isEqualTo("-t virtiofs -o ro ws1 " + readOnly);
+        assertThat(Files.isDirectory(Path.of(readOnly))).as("the mount point made").isTrue();
+        String writable = dir.resolve("src/a").toString();
+        assertThat(run(GuestWorkspaces.mountRequest(new Workspace(writable, false), "ws0"), bin))
+                .isEqualTo("-t virtiofs -o rw ws0 " + writable);
+    }
+
+    private static String run(ExecRequest request, Path bin) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(request.argv()).redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":/usr/bin:/bin");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).as("exit status; output: %s", out).isZero();
+        return out;
     }
 
     @Test
