@@ -68,9 +68,10 @@ public final class PaddockBootServer {
                 continue;
             }
             if (ramPool != null) {
-                // The next boot's RAM is made ready before this run ends, so the fill never overlaps the
-                // benchmark's next timed run (QEMU's or ours); what it took is printed, not hidden.
+                // The next boot's RAM is made ready now that this VM has ended, and before this run ends, so the
+                // fill overlaps no timed run (QEMU's or ours); what it took is printed, not hidden.
                 long waitStart = System.nanoTime();
+                ramPool.vmBooted();
                 boolean ready = ramPool.awaitReady(Long.parseLong(opt.get("memory-mib")) << 20, Duration.ofSeconds(60));
                 out.printf(Locale.ROOT, "%sram-pool-refill-wait-ms=%.1f%s%n", ConsoleRun.CHILD_TIMING,
                         (System.nanoTime() - waitStart) / 1e6, ready ? "" : " (not ready)");

@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * emulated accelerator they were most of a warm build's time and varied 5–40× between identical boots;
  * docs/performance.md). A VM built with {@link VmBuilder#guestRam(GuestRamPool)} takes a ready region of its size if
  * there is one and a fresh, lazily faulted one otherwise; either way one background thread then makes the next one
- * ready, at normal priority: it costs about what one guest's boot spends faulting in the same memory.
+ * ready, at normal priority: it costs about what one guest's boot spends faulting in the same memory. So that this
+ * work does not compete with the boot that just took a region, it starts when the taker says the boot is over
+ * ({@link #vmBooted()}), or {@value #FILL_DELAY_MS} ms after the last take if nobody says so.
  * ({@code SCHED_IDLE} was tried: on a busy single-CPU host the filler then starved and mostly left the pool empty,
  * and one guest boot in that run, concurrent with a fill, took 104 s; the cause of that was not established.)
  *
@@ -37,6 +39,8 @@ public final class GuestRamPool implements AutoCloseable {
     static final int REMEMBERED_SIZES = 2;
     /** After a failed fill (the host is short of memory), wait this long before trying again. */
     static final long FILL_RETRY_MS = 30_000;
+    /** How long after a take the filler waits, at most, for {@link #vmBooted()} before it fills anyway. */
+    static final long FILL_DELAY_MS = 10_000;
     /** {@code paddock.ramPool.maxBytes}: the process-wide pool's bound; 0 turns it off. */
     public static final String MAX_BYTES_PROPERTY = "paddock.ramPool.maxBytes";
 
@@ -56,12 +60,17 @@ public final class GuestRamPool implements AutoCloseable {
     /** Bytes ready plus the one region being filled. */
     private long committedBytes;
     private boolean closed;
+    /** The filler starts no fill before this {@link System#nanoTime()}. */
+    private long fillNotBefore = System.nanoTime();
     private final Thread filler;
     private final AtomicLong readyTaken = new AtomicLong();
     private final AtomicLong freshTaken = new AtomicLong();
     private final AtomicLong fillFailures = new AtomicLong();
 
-    private GuestRamPool(String name, int depth, long maxReadyBytes) {
+    private final long fillDelayNanos;
+
+    private GuestRamPool(String name, int depth, long maxReadyBytes, long fillDelayMs) {
+        this.fillDelayNanos = fillDelayMs * 1_000_000;
         this.depth = depth;
         this.maxReadyBytes = maxReadyBytes;
         this.filler = new Thread(this::fillLoop, name);
@@ -75,13 +84,17 @@ public final class GuestRamPool implements AutoCloseable {
      * @param maxReadyBytes at most this much ready memory in all, at least one page
      */
     public static GuestRamPool start(String name, int depth, long maxReadyBytes) {
+        return start(name, depth, maxReadyBytes, FILL_DELAY_MS);
+    }
+
+    static GuestRamPool start(String name, int depth, long maxReadyBytes, long fillDelayMs) {
         if (depth < 1) {
             throw new IllegalArgumentException("a guest RAM pool keeps at least 1 region per size, got " + depth);
         }
         if (maxReadyBytes < MmapGuestMemory.PAGE_SIZE) {
             throw new IllegalArgumentException("a guest RAM pool needs at least one page, got " + maxReadyBytes + " bytes");
         }
-        GuestRamPool pool = new GuestRamPool(name, depth, maxReadyBytes);
+        GuestRamPool pool = new GuestRamPool(name, depth, maxReadyBytes, fillDelayMs);
         pool.filler.start();
         return pool;
     }
@@ -137,6 +150,7 @@ public final class GuestRamPool implements AutoCloseable {
                     dropped.addAll(e.getValue());
                     it.remove();
                 }
+                fillNotBefore = Math.max(fillNotBefore, System.nanoTime() + fillDelayNanos);
                 lock.notifyAll();
             }
         }
@@ -147,6 +161,17 @@ public final class GuestRamPool implements AutoCloseable {
         }
         freshTaken.incrementAndGet();
         return new Taken(MmapGuestMemory.allocate(Layout.ramRegions(memoryBytes)), false);
+    }
+
+    /**
+     * The VM that took RAM last has booted (or ended): the filler may start now instead of {@value #FILL_DELAY_MS} ms
+     * after the take. The daemon calls it when a sandbox's agent answers, the boot benchmark's server when its VM ends.
+     */
+    public void vmBooted() {
+        synchronized (lock) {
+            fillNotBefore = System.nanoTime();
+            lock.notifyAll();
+        }
     }
 
     /**
@@ -208,8 +233,15 @@ public final class GuestRamPool implements AutoCloseable {
         while (true) {
             long size = 0;
             synchronized (lock) {
-                while (!closed && (size = nextToFill()) == 0) {
-                    waitQuietly(0);
+                while (!closed) {
+                    long early = fillNotBefore - System.nanoTime();
+                    if (early > 0) {
+                        waitQuietly(Math.max(1, early / 1_000_000));
+                    } else if ((size = nextToFill()) == 0) {
+                        waitQuietly(0);
+                    } else {
+                        break;
+                    }
                 }
                 if (closed) {
                     return;

@@ -21,6 +21,7 @@ class GuestRamPoolTest {
                 assertThat(ram.size()).isEqualTo(SMALL);
                 assertThat(ram.residentBytes()).isLessThan(SMALL / 4);
             }
+            pool.vmBooted();
             assertThat(pool.awaitReady(SMALL, java.time.Duration.ofSeconds(30))).isTrue();
             assertThat(pool.awaitReady(32 * MIB, java.time.Duration.ofMillis(1))).as("a size never asked for").isFalse();
             GuestRamPool.Taken second = pool.take(SMALL);
@@ -44,6 +45,7 @@ class GuestRamPoolTest {
             for (int round = 0; round < 4; round++) {
                 await(() -> pool.stats().readyBytes() == SMALL || pool.stats().freshTaken() == 0);
                 try (MmapGuestMemory ram = pool.take(SMALL).memory()) {
+                    pool.vmBooted();
                     for (long gpa = 0; gpa < SMALL; gpa += 4 * MIB) {
                         ram.read(gpa, seen, 0, seen.length);
                         assertThat(seen).as("round %d at 0x%x", round, gpa).containsOnly(0);
@@ -56,9 +58,23 @@ class GuestRamPoolTest {
     }
 
     @Test
+    void theFillWaitsForTheBootThatTookRamOrForTheDelay() throws Exception {
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB, 60_000)) {
+            pool.take(SMALL).memory().close();
+            assertThat(pool.awaitReady(SMALL, java.time.Duration.ofMillis(500))).as("filled during the boot").isFalse();
+            pool.vmBooted();
+            assertThat(pool.awaitReady(SMALL, java.time.Duration.ofSeconds(30))).isTrue();
+        }
+        try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB, 300)) {
+            pool.take(SMALL).memory().close(); // nobody says the boot is over: filled after the delay anyway
+            assertThat(pool.awaitReady(SMALL, java.time.Duration.ofSeconds(30))).isTrue();
+        }
+    }
+
+    @Test
     void aVmBiggerThanTheBoundIsNeverPooled() throws Exception {
         try (GuestRamPool pool = GuestRamPool.start("test-pool", 1, 32 * MIB)) {
-            pool.take(SMALL).memory().close();
+            taken(pool, SMALL);
             Thread.sleep(300);
             assertThat(pool.take(SMALL).wasReady()).isFalse();
             assertThat(pool.stats().readyBytes()).isZero();
@@ -68,13 +84,13 @@ class GuestRamPoolTest {
     @Test
     void onlyTheMostRecentlyAskedSizesAreKeptAndTheBoundHolds() throws Exception {
         try (GuestRamPool pool = GuestRamPool.start("test-pool", 2, 200 * MIB)) {
-            pool.take(SMALL).memory().close();
+            taken(pool, SMALL);
             await(() -> pool.stats().readyBytes() == 2 * SMALL);
-            pool.take(80 * MIB).memory().close(); // 2·64 + 80 > 200: waits for room
+            taken(pool, 80 * MIB); // 2·64 + 80 > 200: waits for room
             Thread.sleep(300);
             assertThat(pool.stats().readyBytes()).isEqualTo(2 * SMALL);
             // A third size: 64 MiB is forgotten and its regions unmapped; the newest size is filled first.
-            pool.take(96 * MIB).memory().close();
+            taken(pool, 96 * MIB);
             await(() -> pool.stats().readyBytes() == 2 * 96 * MIB);
             Thread.sleep(300);
             assertThat(pool.stats().readyBytes()).isEqualTo(2 * 96 * MIB); // no room for 80 MiB within 200
@@ -85,7 +101,7 @@ class GuestRamPoolTest {
     @Test
     void aClosedPoolHandsOutFreshRamAndKeepsNothing() throws Exception {
         GuestRamPool pool = GuestRamPool.start("test-pool", 1, 256 * MIB);
-        pool.take(SMALL).memory().close();
+        taken(pool, SMALL);
         await(() -> pool.stats().readyBytes() == SMALL);
         pool.close();
         assertThat(pool.stats().readyBytes()).isZero();
@@ -99,6 +115,12 @@ class GuestRamPoolTest {
     void badBoundsAreRefusedByName() {
         assertThatThrownBy(() -> GuestRamPool.start("p", 0, SMALL)).hasMessageContaining("at least 1 region");
         assertThatThrownBy(() -> GuestRamPool.start("p", 1, 100)).hasMessageContaining("at least one page");
+    }
+
+    /** A VM of {@code bytes} took RAM, booted and ended. */
+    private static void taken(GuestRamPool pool, long bytes) {
+        pool.take(bytes).memory().close();
+        pool.vmBooted();
     }
 
     private static void await(BooleanSupplier condition) throws InterruptedException {

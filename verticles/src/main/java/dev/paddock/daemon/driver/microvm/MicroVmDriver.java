@@ -123,6 +123,10 @@ public final class MicroVmDriver implements SandboxDriver {
                 })
                 .compose(health -> {
                     listener.progress("agent-healthy", "uptime " + health.uptime().toMillis() + " ms");
+                    GuestRamPool ramPool = GuestRamPool.shared();
+                    if (ramPool != null) {
+                        ramPool.vmBooted(); // the next sandbox's RAM is faulted in now, not during this boot
+                    }
                     return GuestWorkspaces.mount(sandbox.agent(), request.spec().workspaces());
                 })
                 .compose(v -> GuestWorkspaces.watch(vertx, sandbox.agent(), sandbox.vm().fsDevices()))
