@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,7 +59,12 @@ class WorkspaceShareBench {
                     boolean shareFirst = round % 2 == 0;
                     for (String dir : shareFirst ? List.of(shared, local) : List.of(local, shared)) {
                         boolean isShare = dir.equals(shared);
+                        Map<String, Long> before = requests(it, id);
                         (isShare ? statusShare : statusLocal).add(timed(it, id, dir, "git status --porcelain"));
+                        if (isShare) {
+                            System.out.println("REQUESTS workspace git status, round " + (round + 1) + ": "
+                                    + delta(before, requests(it, id)));
+                        }
                         (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
                         guest(it, id, "cd " + dir + " && test -x app && make -s clean");
                     }
@@ -68,6 +75,26 @@ class WorkspaceShareBench {
                 it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
             }
         }
+    }
+
+    /** The FUSE requests the sandbox's share has served so far, by opcode. */
+    private static Map<String, Long> requests(VmItSupport it, String id) {
+        MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
+        return sandbox.vm().fsDevices().get(0).requestCounts();
+    }
+
+    /** What was served between two counts (the exec's own requests, if any, included), most frequent first. */
+    static String delta(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> d = new TreeMap<>();
+        after.forEach((op, n) -> {
+            long k = n - before.getOrDefault(op, 0L);
+            if (k > 0) {
+                d.put(op, k);
+            }
+        });
+        long total = d.values().stream().mapToLong(Long::longValue).sum();
+        return total + " requests " + d.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
     private static void figure(String what, List<Long> share, List<Long> local) {
