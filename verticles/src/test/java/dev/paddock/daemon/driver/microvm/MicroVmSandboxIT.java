@@ -3,6 +3,7 @@ package dev.paddock.daemon.driver.microvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paddock.daemon.api.ApiClient;
+import dev.paddock.runtime.vmm.GuestRamPool;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.net.StandardProtocolFamily;
@@ -12,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,12 +66,19 @@ class MicroVmSandboxIT {
                     .contains("shutdown").doesNotContain("killed");
             assertThat(vsock).as("the socket goes with the VM").doesNotExist();
 
+            // The first boot told the daemon's guest RAM pool it was over, so RAM for the restart is being made ready.
+            GuestRamPool pool = GuestRamPool.shared();
+            assertThat(pool).as("the pool (paddock.ramPool.maxBytes in the failsafe configuration)").isNotNull();
+            assertThat(pool.awaitReady(1024L << 20, Duration.ofSeconds(180))).as("1 GiB of guest RAM made ready").isTrue();
+
             t0 = System.nanoTime();
             ApiClient.Response started = it.slow(HttpMethod.POST, "/v1/sandboxes/" + id + "/start?wait=true", null);
             assertThat(started.status()).as("restart: %s; console:%n%s", started, it.consoleLog(id)).isEqualTo(200);
             assertThat(started.json().getString("state")).isEqualTo("ready");
             System.out.printf("MicroVmSandboxIT: second boot (state disk kept) to ready in %.1f s%n",
                     (System.nanoTime() - t0) / 1e9);
+            assertThat(((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow().vm().guestRamWasReady())
+                    .as("the restart's guest RAM came ready from the pool").isTrue();
             ApiClient.Response read = it.api.exec(id, "cat", "/root/marker");
             assertThat(read.output("stdout").strip()).as(read.toString()).isEqualTo(marker);
 
