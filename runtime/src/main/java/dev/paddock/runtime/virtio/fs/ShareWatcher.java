@@ -48,6 +48,8 @@ public final class ShareWatcher implements AutoCloseable {
     static final long GATHER_MS = 20;
     /** A batch never waits longer than this for quiet, so a steady stream of changes still goes out. */
     static final long MAX_GATHER_MS = 200;
+    /** How long a batch waits, at most, for the server's operations under way to record themselves. */
+    static final long SETTLE_MS = 2_000;
     /** Paths per batch (PROTOCOL.md §13's bound); beyond it the batch asks for everything. */
     public static final int MAX_PATHS = 256;
     /** How long the guest may take to answer one batch before the watcher gives up. */
@@ -87,6 +89,7 @@ public final class ShareWatcher implements AutoCloseable {
     private IOException unwatchable;
     private volatile long batches;
     private volatile long leftOut;
+    private volatile long unsettled;
 
     private ShareWatcher(Path root, OwnChanges own, Invalidator invalidator, Consumer<Throwable> onStop,
                          WatchService service) {
@@ -155,6 +158,11 @@ public final class ShareWatcher implements AutoCloseable {
         return batches;
     }
 
+    /** Batches decided before the server's operations under way had all recorded themselves ({@link #SETTLE_MS}). */
+    public long unsettled() {
+        return unsettled;
+    }
+
     /** Events left out because the share's own server caused them. */
     public long leftOut() {
         return leftOut;
@@ -211,10 +219,10 @@ public final class ShareWatcher implements AutoCloseable {
                         take(next, batch);
                     }
                 }
-                if (!quiet) {
-                    // The server records its own change right after the syscall that the event reports: give the
-                    // newest events that long (later ones wait in the queue for the next batch).
-                    Thread.sleep(GATHER_MS);
+                // The server records its own change right after the syscall that the event reports: wait for every
+                // operation under way to have done so (bounded), then decide.
+                if (!own.awaitSettled(SETTLE_MS)) {
+                    unsettled++;
                 }
                 batch.decide(this);
                 if (batch.isEmpty()) {
@@ -251,7 +259,7 @@ public final class ShareWatcher implements AutoCloseable {
         boolean names;
         boolean everything;
 
-        void decide(ShareWatcher w) {
+        void decide(ShareWatcher w) throws InterruptedException {
             for (Event e : events) {
                 if (e.kind == StandardWatchEventKinds.ENTRY_MODIFY) {
                     w.onModify(e.path, this);
@@ -311,34 +319,54 @@ public final class ShareWatcher implements AutoCloseable {
         }
     }
 
-    private void onModify(Path path, Batch batch) {
-        try {
-            Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
-            long ctime = ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS);
-            if (own.isOwnNode(OwnChanges.statxDev((Long) a.get("dev")), (Long) a.get("ino"), ctime)) {
-                leftOut++;
-                return;
+    private void onModify(Path path, Batch batch) throws InterruptedException {
+        // Twice at most: an operation of the server that began after the batch settled may have moved the state on
+        // since (its own record then says so once it ends).
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+                long ctime = ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS);
+                if (own.isOwnNode(OwnChanges.statxDev((Long) a.get("dev")), (Long) a.get("ino"), ctime)) {
+                    leftOut++;
+                    return;
+                }
+            } catch (IOException e) {
+                return; // gone already: its delete event follows, and says whose it was
             }
-        } catch (IOException e) {
-            return; // gone already: its delete event follows, and says whose it was
+            if (attempt == 0) {
+                settleAgain();
+            }
         }
         batch.paths.add(path);
     }
 
-    private void onName(Dir dir, String name, Path path, Batch batch) {
-        long ino = OwnChanges.ABSENT;
-        try {
-            ino = (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            // absent now
-        }
-        if (own.isOwnName(dir.dev, dir.ino, name, ino)) {
-            leftOut++;
-            return;
+    private void onName(Dir dir, String name, Path path, Batch batch) throws InterruptedException {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long ino = OwnChanges.ABSENT;
+            try {
+                ino = (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                // absent now
+            }
+            if (own.isOwnName(dir.dev, dir.ino, name, ino)) {
+                leftOut++;
+                return;
+            }
+            if (attempt == 0) {
+                settleAgain();
+            }
         }
         batch.names = true;
         batch.paths.add(path);
         batch.paths.add(dir.path);
+    }
+
+    /**
+     * Before the second look at a state that did not match: waits for the server's operations under way, if any
+     * (one that ended just now may have left both the state and its record, so the second look is always taken).
+     */
+    private void settleAgain() throws InterruptedException {
+        own.awaitSettled(SETTLE_MS);
     }
 
     /** After lost events: watch any directory made meanwhile, and drop keys of ones that went. */

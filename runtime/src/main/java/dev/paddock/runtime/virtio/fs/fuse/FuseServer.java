@@ -166,7 +166,12 @@ public final class FuseServer implements AutoCloseable {
             if (req.opcode != INIT && !initialized) {
                 throw new FsErrnoException(Errno.EIO, "request before INIT");
             }
-            return dispatch(req);
+            long ticket = changesHost(req.opcode) ? share.own.begin() : 0;
+            try {
+                return dispatch(req);
+            } finally {
+                share.own.end(ticket);
+            }
         } catch (FsErrnoException e) {
             failedRequests.incrementAndGet();
             LOG.log(Level.TRACE, "FUSE opcode {0} nodeid {1}: {2}", req.opcode, Long.toUnsignedString(req.nodeId), e.getMessage());
@@ -176,6 +181,14 @@ public final class FuseServer implements AutoCloseable {
             LOG.log(Level.ERROR, "FUSE opcode " + req.opcode + " on " + root + " failed unexpectedly; answering EIO", e);
             return FuseReply.error(req.unique, Errno.EIO);
         }
+    }
+
+    /** The requests that can change the host, whose events a watcher must not decide before their records exist. */
+    private static boolean changesHost(int opcode) {
+        return switch (opcode) {
+            case SETATTR, SYMLINK, MKNOD, MKDIR, UNLINK, RMDIR, RENAME, RENAME2, LINK, CREATE, WRITE, FALLOCATE -> true;
+            default -> false;
+        };
     }
 
     private byte[] dispatch(FuseRequest req) throws FsErrnoException {

@@ -2,6 +2,9 @@ package dev.paddock.runtime.virtio.fs.fuse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -18,8 +21,11 @@ import java.util.function.LongSupplier;
  *   <li>a <em>node</em> whose content or attributes the server changed (by identity): its ctime afterwards, which
  *       any later change moves on.</li>
  * </ul>
- * Records are made right after the operation; an event the watcher reads before that is simply sent (a needless
- * refresh, never a missed one). The one gap: a host change within the same tick of the host's file-system clock
+ * Records are made right after the operation. So that the watcher never decides an event before the record of the
+ * operation behind it is in place (on a loaded host a worker can be descheduled between the two for longer than
+ * the watcher gathers events, and one such event used to make the guest drop every cached entry), every operation
+ * that changes the host is bracketed by {@link #begin()} and {@link #end(long)}, and the watcher first
+ * {@linkplain #awaitSettled waits} for the operations that began before it looked. The one gap: a host change within the same tick of the host's file-system clock
  * as the server's (a few ms), which leaves the ctime as the server saw it. Records expire after
  * {@link #WINDOW_NANOS}.
  *
@@ -43,6 +49,10 @@ public final class OwnChanges {
     }
 
     private final ConcurrentHashMap<Key, State> records = new ConcurrentHashMap<>();
+    /** Tickets of the operations under way that change the host ({@link #begin}), and the last one handed out. */
+    private final ConcurrentSkipListSet<Long> inFlight = new ConcurrentSkipListSet<>();
+    private final AtomicLong tickets = new AtomicLong();
+    private final Object settled = new Object();
     private final LongSupplier clock;
     private volatile boolean watching;
 
@@ -77,6 +87,54 @@ public final class OwnChanges {
     void node(long dev, long ino, long ctime) {
         if (watching) {
             put(new Key(dev, ino, null), ctime);
+        }
+    }
+
+    /**
+     * An operation that changes the host begins (before its syscall, so before any event it causes): returns its
+     * ticket for {@link #end}, or 0 while nobody watches.
+     */
+    long begin() {
+        if (!watching) {
+            return 0;
+        }
+        long ticket = tickets.incrementAndGet();
+        inFlight.add(ticket);
+        return ticket;
+    }
+
+    /** The operation {@code ticket} is done, its records made (0: begun while nobody watched, nothing to do). */
+    void end(long ticket) {
+        if (ticket != 0) {
+            inFlight.remove(ticket);
+            synchronized (settled) {
+                settled.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits until every operation that began before this call has ended and so made its records: a watcher calls it
+     * after gathering events and before deciding whose they are. Operations beginning meanwhile are not waited for.
+     *
+     * @return false when {@code timeoutMs} passed first (the events are then decided as they are: at worst a
+     *         needless refresh)
+     */
+    public boolean awaitSettled(long timeoutMs) throws InterruptedException {
+        long upTo = tickets.get();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (settled) {
+            while (true) {
+                Long oldest = inFlight.ceiling(Long.MIN_VALUE);
+                if (oldest == null || oldest > upTo) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                settled.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
         }
     }
 

@@ -64,6 +64,60 @@ class OwnChangesTest {
     }
 
     @Test
+    void aWatcherWaitsForTheOperationsUnderWayButNotForLaterOnes() throws Exception {
+        OwnChanges own = new OwnChanges();
+        assertThat(own.begin()).as("nobody watches: no ticket").isZero();
+        own.watching(true);
+        assertThat(own.awaitSettled(0)).as("nothing under way").isTrue();
+        long first = own.begin();
+        assertThat(own.awaitSettled(50)).as("the operation has not ended").isFalse();
+        CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return own.awaitSettled(10_000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(100);
+        long later = own.begin(); // began after the watcher looked: not waited for
+        assertThat(waiting).isNotDone();
+        own.end(first);
+        assertThat(waiting.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(own.awaitSettled(20)).as("now the later one is under way").isFalse();
+        own.end(later);
+        assertThat(own.awaitSettled(0)).isTrue();
+    }
+
+    @Test
+    void anEventIsTheServersOwnEvenWhenItsRecordComesLongAfterIt() throws Exception {
+        Path share = Files.createDirectory(dir.resolve("share"));
+        OwnChanges own = new OwnChanges();
+        own.watching(true);
+        LinkedBlockingQueue<ShareWatcher.Changes> batches = new LinkedBlockingQueue<>();
+        try (ShareWatcher watcher = ShareWatcher.start(share, own, c -> {
+            batches.add(c);
+            return CompletableFuture.completedFuture(null);
+        }, e -> { })) {
+            Map<String, Object> root = Files.readAttributes(share, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
+            Inode d = new Inode(1, -1, OwnChanges.statxDev((Long) root.get("dev")), (Long) root.get("ino"), HostLibC.S_IFDIR);
+            // A worker creates a file for the guest, then is descheduled for longer than the watcher gathers events.
+            long ticket = own.begin();
+            Path made = Files.writeString(share.resolve("made.o"), "obj");
+            Thread.sleep(600); // the watcher gathers for 20 ms after the last event, 200 ms at most
+            own.name(d, "made.o".getBytes(StandardCharsets.UTF_8), (Long) Files.getAttribute(made, "unix:ino"));
+            own.node(OwnChanges.statxDev((Long) root.get("dev")), (Long) Files.getAttribute(made, "unix:ino"),
+                    ((FileTime) Files.getAttribute(made, "unix:ctime")).to(TimeUnit.NANOSECONDS));
+            own.end(ticket);
+            assertThat(batches.poll(1, TimeUnit.SECONDS)).as("nothing told to the guest").isNull();
+            assertThat(watcher.leftOut()).isPositive();
+            assertThat(watcher.unsettled()).isZero();
+            // and the host's change after it is still told
+            Files.writeString(share.resolve("host.txt"), "host");
+            assertThat(batches.poll(5, TimeUnit.SECONDS)).isNotNull();
+        }
+    }
+
+    @Test
     void theTableStaysBounded() {
         AtomicLong now = new AtomicLong();
         OwnChanges own = new OwnChanges(now::get);
