@@ -176,6 +176,11 @@ public final class FsDevice implements VirtioDevice, AutoCloseable {
         return w;
     }
 
+    /** The host watcher while one runs (for its counts). */
+    public synchronized java.util.Optional<ShareWatcher> hostWatcher() {
+        return java.util.Optional.ofNullable(watcher).filter(ShareWatcher::isRunning);
+    }
+
     /** Stops the host watcher, if any, and goes back to short timeouts (the guest's agent went away). */
     public synchronized void stopWatchingHost() {
         if (watcher != null) {

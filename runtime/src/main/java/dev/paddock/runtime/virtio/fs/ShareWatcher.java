@@ -90,6 +90,7 @@ public final class ShareWatcher implements AutoCloseable {
     private volatile long batches;
     private volatile long leftOut;
     private volatile long unsettled;
+    private volatile long namesBatches;
 
     private ShareWatcher(Path root, OwnChanges own, Invalidator invalidator, Consumer<Throwable> onStop,
                          WatchService service) {
@@ -156,6 +157,11 @@ public final class ShareWatcher implements AutoCloseable {
     /** Batches sent to the guest so far. */
     public long batches() {
         return batches;
+    }
+
+    /** Batches sent that told the guest of changed names (so made it drop its unused cached entries). */
+    public long namesBatches() {
+        return namesBatches;
     }
 
     /** Batches decided before the server's operations under way had all recorded themselves ({@link #SETTLE_MS}). */
@@ -231,6 +237,9 @@ public final class ShareWatcher implements AutoCloseable {
                 Changes changes = batch.changes(root);
                 invalidator.invalidate(changes).toCompletableFuture().get(INVALIDATE_TIMEOUT_S, TimeUnit.SECONDS);
                 batches++;
+                if (changes.names()) {
+                    namesBatches++;
+                }
                 if (unwatchable != null) {
                     throw unwatchable;
                 }

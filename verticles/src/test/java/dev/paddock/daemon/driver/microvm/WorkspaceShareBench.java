@@ -63,7 +63,7 @@ class WorkspaceShareBench {
                         (isShare ? statusShare : statusLocal).add(timed(it, id, dir, "git status --porcelain"));
                         if (isShare) {
                             System.out.println("REQUESTS workspace git status, round " + (round + 1) + ": "
-                                    + delta(before, requests(it, id)));
+                                    + delta(before, requests(it, id)) + "; host watcher so far: " + watcher(it, id));
                         }
                         (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
                         guest(it, id, "cd " + dir + " && test -x app && make -s clean");
@@ -81,6 +81,13 @@ class WorkspaceShareBench {
     private static Map<String, Long> requests(VmItSupport it, String id) {
         MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
         return sandbox.vm().fsDevices().get(0).requestCounts();
+    }
+
+    /** The share's host watcher's counts: batches sent, of them with name changes, events left out as the guest's own. */
+    private static String watcher(VmItSupport it, String id) {
+        MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
+        return sandbox.vm().fsDevices().get(0).hostWatcher().map(w -> w.batches() + " batches, " + w.namesBatches()
+                + " with names, " + w.leftOut() + " events left out, " + w.unsettled() + " unsettled").orElse("not running");
     }
 
     /** What was served between two counts (the exec's own requests, if any, included), most frequent first. */
