@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * integration test: {@code load-tests/bench-workspace.sh} runs it, in the helper VM when the probe says emulated.
  */
 class WorkspaceShareBench {
-    static final int ROUNDS = 3;
+    static final int ROUNDS = 5;
     static final int SOURCES = 12;
     static final int DOC_DIRS = 20;
     static final int DOCS_PER_DIR = 40;
