@@ -1,5 +1,6 @@
 package dev.paddock.cli.rig;
 
+import dev.paddock.hypervisor.linux.HelperVmGuest;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -81,8 +82,24 @@ public final class HelperVm {
         return pid.isPresent() && !isQemu(pid.get());
     }
 
+    /**
+     * Refuses, before any state file is read or written, when this process runs inside the helper VM itself: L1
+     * shares the host's state directory read-write, and its own process table does not hold the host's QEMU, so a
+     * rig command there would take the host's VM for a dead one, delete its pid and port files (orphaning it) and
+     * try to nest another QEMU on the 9p share.
+     */
+    static void refuseInsideHelperVm(boolean inside, String what, Path stateDir) {
+        if (inside) {
+            throw new RigException("cannot " + what + " the helper VM from inside it (this kernel's command line is the"
+                    + " helper VM's): its state directory " + stateDir + " belongs to the host, whose QEMU this VM cannot"
+                    + " see. Run 'paddock rig' on the host. Inside the helper VM, /dev/kvm runs guests directly; if the"
+                    + " accelerator probe said otherwise here, 'paddock rig probe --fresh' says why");
+        }
+    }
+
     /** Starts the helper VM unless one is running, and waits until its agent answers. */
     public Running start() {
+        refuseInsideHelperVm(HelperVmGuest.inside(), "start", paths.dir());
         try {
             Files.createDirectories(paths.dir());
         } catch (IOException e) {
@@ -110,6 +127,7 @@ public final class HelperVm {
 
     /** The running VM whose agent answers, starting one when none runs. */
     public Running ensureRunning() {
+        refuseInsideHelperVm(HelperVmGuest.inside(), "use", paths.dir());
         Optional<Running> r = running();
         if (r.isPresent()) {
             if (agent(r.get()).ping(Duration.ofSeconds(10))) return r.get();
@@ -248,6 +266,7 @@ public final class HelperVm {
 
     /** Shuts the VM down through its agent; kills QEMU if it has not exited within the timeout. */
     public boolean stop(Duration timeout) {
+        refuseInsideHelperVm(HelperVmGuest.inside(), "stop", paths.dir());
         try {
             Files.createDirectories(paths.dir());
         } catch (IOException e) {

@@ -51,6 +51,23 @@ class HelperVmTest {
     }
 
     @Test
+    void insideTheHelperVmEveryRigCommandIsRefusedBeforeTouchingState() throws IOException {
+        // The host's files, as L1 sees them through the share: a pid that L1's process table does not have.
+        Files.writeString(state.resolve("qemu.pid"), "13102\n");
+        Files.writeString(state.resolve("port"), "36757\n");
+        for (String what : new String[] {"start", "use", "stop"}) {
+            assertThatThrownBy(() -> HelperVm.refuseInsideHelperVm(true, what, state))
+                    .isInstanceOf(RigException.class)
+                    .hasMessageContaining("cannot " + what + " the helper VM from inside it")
+                    .hasMessageContaining(state.toString())
+                    .hasMessageContaining("paddock rig probe --fresh");
+        }
+        HelperVm.refuseInsideHelperVm(false, "start", state); // on the host: no objection
+        assertThat(state.resolve("qemu.pid")).hasContent("13102");
+        assertThat(state.resolve("port")).hasContent("36757");
+    }
+
+    @Test
     void oneVcpuUnlessAskedAndNeverMoreThanTheHostHas() {
         assertThat(HelperVm.cpus(null, 2)).isEqualTo(1);
         assertThat(HelperVm.cpus(2L, 2)).isEqualTo(2);

@@ -93,13 +93,29 @@ public final class AcceleratorProbe {
 
     /** Probes now, without the cache. */
     public static Result probeUncached() {
-        return decide(timeKernelModeLoop(Kvm.DEVICE), qemuAvailable());
+        boolean inHelperVm = HelperVmGuest.inside();
+        return decide(timeKernelModeLoop(Kvm.DEVICE), inHelperVm ? Optional.empty() : qemuAvailable(), inHelperVm);
     }
 
-    /** The decision, apart from the measurements, so it can be tested. */
-    static Result decide(KvmSpeed kvm, Optional<String> qemu) {
+    /**
+     * The decision, apart from the measurements, so it can be tested. Inside Paddock's helper VM its
+     * {@code /dev/kvm} is the answer whatever the loop's time: it is the nested KVM that the emulated accelerator
+     * provides, it is slow only when L1 is busy, and there is nowhere faster to go (a helper VM inside the helper
+     * VM would be slower still, and would share, and break, the host's rig state).
+     */
+    static Result decide(KvmSpeed kvm, Optional<String> qemu, boolean inHelperVm) {
         if (kvm.fast()) {
             return new Result(Accelerator.NATIVE, kvm.detail());
+        }
+        if (inHelperVm) {
+            if (kvm.runs()) {
+                return new Result(Accelerator.NATIVE, "inside Paddock's helper VM, whose /dev/kvm is the nested KVM of"
+                        + " the emulated accelerator (" + kvm.detail() + "; slower than hardware because L1 runs under"
+                        + " TCG and is busy, never a reason to nest another helper VM)");
+            }
+            return new Result(Accelerator.UNAVAILABLE, "inside Paddock's helper VM, but its /dev/kvm cannot run guests ("
+                    + kvm.detail() + "); the helper VM's kernel must load kvm-amd: see its console log (paddock rig"
+                    + " status, on the host)");
         }
         if (qemu.isPresent()) {
             return new Result(Accelerator.EMULATED, kvm.detail() + "; " + qemu.get());
@@ -108,18 +124,24 @@ public final class AcceleratorProbe {
                 + "; and no QEMU to run the helper VM (apt-get install qemu-system-x86)");
     }
 
-    /** What the kernel-mode loop showed: fast enough for a guest kernel or not, and why. */
-    record KvmSpeed(boolean fast, String detail) {
+    /**
+     * What the kernel-mode loop showed: whether /dev/kvm ran the probe guest at all ({@code runs}), fast enough
+     * for a guest kernel or not, and why.
+     */
+    record KvmSpeed(boolean fast, boolean runs, String detail) {
+        static KvmSpeed unusable(String detail) {
+            return new KvmSpeed(false, false, detail);
+        }
     }
 
     static KvmSpeed timeKernelModeLoop(Path device) {
         if (!Files.exists(device)) {
-            return new KvmSpeed(false, device + " does not exist");
+            return KvmSpeed.unusable(device + " does not exist");
         }
         try (Kvm kvm = Kvm.open(device)) {
             return timeLoop(kvm);
         } catch (HypervisorException e) {
-            return new KvmSpeed(false, e.getMessage());
+            return KvmSpeed.unusable(e.getMessage());
         }
     }
 
@@ -149,7 +171,7 @@ public final class AcceleratorProbe {
                 try {
                     VcpuExit warmUp = vcpu.run();
                     if (!(warmUp instanceof VcpuExit.Io io && io.port() == WARM_UP_PORT)) {
-                        return new KvmSpeed(false, "/dev/kvm stopped the probe guest unexpectedly: " + warmUp);
+                        return KvmSpeed.unusable("/dev/kvm stopped the probe guest unexpectedly: " + warmUp);
                     }
                     long start = System.nanoTime();
                     VcpuExit exit = vcpu.run();
@@ -161,10 +183,10 @@ public final class AcceleratorProbe {
                 }
             }
         } catch (HypervisorException e) {
-            return new KvmSpeed(false, "/dev/kvm could not run the probe guest: " + e.getMessage());
+            return KvmSpeed.unusable("/dev/kvm could not run the probe guest: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new KvmSpeed(false, "interrupted while timing /dev/kvm");
+            return KvmSpeed.unusable("interrupted while timing /dev/kvm");
         }
     }
 
@@ -172,17 +194,17 @@ public final class AcceleratorProbe {
         double micros = elapsedNanos / 1000.0;
         if (exit instanceof VcpuExit.Io io && io.port() == DONE_PORT) {
             boolean fast = elapsedNanos <= NATIVE_LIMIT_NANOS;
-            return new KvmSpeed(fast, "/dev/kvm ran %d kernel-mode loop iterations in %.0f µs (%s)".formatted(
+            return new KvmSpeed(fast, true, "/dev/kvm ran %d kernel-mode loop iterations in %.0f µs (%s)".formatted(
                     LOOP_ITERATIONS, micros, fast ? "hardware speed"
                             : "too slow for a guest kernel: kernel-mode code is emulated, as on PVM"));
         }
         if (exit instanceof VcpuExit.Interrupted) {
             long left = vcpu.regs().rcx() & 0xFFFFFFFFL;
-            return new KvmSpeed(false, ("/dev/kvm ran only %d of %d kernel-mode loop iterations in %d ms: guest"
+            return new KvmSpeed(false, true, ("/dev/kvm ran only %d of %d kernel-mode loop iterations in %d ms: guest"
                     + " kernel code is emulated (as on PVM), too slow to boot Linux")
                     .formatted(LOOP_ITERATIONS - left, LOOP_ITERATIONS, BUDGET_MILLIS));
         }
-        return new KvmSpeed(false, "/dev/kvm stopped the probe guest unexpectedly: " + exit);
+        return KvmSpeed.unusable("/dev/kvm stopped the probe guest unexpectedly: " + exit);
     }
 
     /** "qemu-system-x86_64 at PATH" or "qemu-system-x86 installable (candidate V)", or empty. */

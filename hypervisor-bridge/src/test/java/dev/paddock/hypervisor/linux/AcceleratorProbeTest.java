@@ -13,31 +13,50 @@ class AcceleratorProbeTest {
 
     @Test
     void fastKvmIsNative() {
-        var r = AcceleratorProbe.decide(new AcceleratorProbe.KvmSpeed(true, "ran in 80 µs"), Optional.empty());
+        var r = AcceleratorProbe.decide(new AcceleratorProbe.KvmSpeed(true, true, "ran in 80 µs"), Optional.empty(), false);
         assertThat(r.accelerator()).isEqualTo(Accelerator.NATIVE);
         assertThat(r.reason()).isEqualTo("ran in 80 µs");
     }
 
     @Test
     void slowOrMissingKvmWithQemuIsEmulated() {
-        var r = AcceleratorProbe.decide(new AcceleratorProbe.KvmSpeed(false, "/dev/kvm does not exist"),
-                Optional.of("QEMU is installed (/usr/bin/qemu-system-x86_64)"));
+        var r = AcceleratorProbe.decide(AcceleratorProbe.KvmSpeed.unusable("/dev/kvm does not exist"),
+                Optional.of("QEMU is installed (/usr/bin/qemu-system-x86_64)"), false);
         assertThat(r.accelerator()).isEqualTo(Accelerator.EMULATED);
         assertThat(r.reason()).isEqualTo("/dev/kvm does not exist; QEMU is installed (/usr/bin/qemu-system-x86_64)");
     }
 
     @Test
     void noKvmAndNoQemuIsUnavailableAndSaysWhatToInstall() {
-        var r = AcceleratorProbe.decide(new AcceleratorProbe.KvmSpeed(false, "/dev/kvm does not exist"),
-                Optional.empty());
+        var r = AcceleratorProbe.decide(AcceleratorProbe.KvmSpeed.unusable("/dev/kvm does not exist"),
+                Optional.empty(), false);
         assertThat(r.accelerator()).isEqualTo(Accelerator.UNAVAILABLE);
         assertThat(r.reason()).contains("apt-get install qemu-system-x86");
+    }
+
+    @Test
+    void insideTheHelperVmASlowButWorkingKvmIsNativeNeverEmulated() {
+        // A busy L1 under TCG can take longer than the native limit; nesting another helper VM is never the answer.
+        var slow = new AcceleratorProbe.KvmSpeed(false, true, "/dev/kvm ran only 4000 of 100000 kernel-mode loop iterations in 150 ms");
+        var r = AcceleratorProbe.decide(slow, Optional.of("QEMU is installed (/usr/bin/qemu-system-x86_64)"), true);
+        assertThat(r.accelerator()).isEqualTo(Accelerator.NATIVE);
+        assertThat(r.reason()).contains("inside Paddock's helper VM").contains("ran only 4000");
+    }
+
+    @Test
+    void insideTheHelperVmAKvmThatCannotRunGuestsIsUnavailableAndSaysWhy() {
+        var r = AcceleratorProbe.decide(AcceleratorProbe.KvmSpeed.unusable("/dev/kvm does not exist"),
+                Optional.of("QEMU is installed (/usr/bin/qemu-system-x86_64)"), true);
+        assertThat(r.accelerator()).isEqualTo(Accelerator.UNAVAILABLE);
+        assertThat(r.reason()).contains("inside Paddock's helper VM").contains("/dev/kvm does not exist")
+                .contains("kvm-amd");
     }
 
     @Test
     void missingDeviceIsNotFast(@TempDir Path dir) {
         var speed = AcceleratorProbe.timeKernelModeLoop(dir.resolve("kvm"));
         assertThat(speed.fast()).isFalse();
+        assertThat(speed.runs()).isFalse();
         assertThat(speed.detail()).isEqualTo(dir.resolve("kvm") + " does not exist");
     }
 
