@@ -9,17 +9,19 @@ import dev.paddock.hypervisor.HypervisorException;
  */
 public final class EventFd implements AutoCloseable {
     private final int fd;
+    private final boolean nonBlocking;
     private volatile boolean closed;
 
-    private EventFd(int fd) {
+    private EventFd(int fd, boolean nonBlocking) {
         this.fd = fd;
+        this.nonBlocking = nonBlocking;
     }
 
     /** A close-on-exec eventfd starting at 0; non-blocking reads return 0 instead of waiting. */
     public static EventFd create(boolean nonBlocking) {
         try {
             int flags = LibC.EFD_CLOEXEC | (nonBlocking ? LibC.EFD_NONBLOCK : 0);
-            return new EventFd(LibC.eventfd(0, flags));
+            return new EventFd(LibC.eventfd(0, flags), nonBlocking);
         } catch (LastErrorException e) {
             throw Sys.failure("eventfd", e);
         }
@@ -39,7 +41,12 @@ public final class EventFd implements AutoCloseable {
         add(1);
     }
 
-    public void add(long value) {
+    /**
+     * Adds {@code value}. Fails on a closed eventfd: its number may already name another file, which a write
+     * must never reach. Serialised with {@link #close} for that reason (uncontended in practice: one writer).
+     */
+    public synchronized void add(long value) {
+        checkOpen();
         try {
             LibC.write(fd, new long[] {value}, 8);
         } catch (LastErrorException e) {
@@ -47,13 +54,24 @@ public final class EventFd implements AutoCloseable {
         }
     }
 
-    /** Returns the counter and resets it to 0; 0 when non-blocking and nothing was signalled. */
+    /**
+     * Returns the counter and resets it to 0; 0 when non-blocking and nothing was signalled. Fails on a closed
+     * eventfd, as {@link #add} does. A blocking read is not serialised with {@link #close} (it could wait for ever
+     * holding the lock), so close such an eventfd only once its reader has stopped.
+     */
     public long read() {
+        if (nonBlocking) {
+            synchronized (this) {
+                checkOpen();
+                return Sys.readCounter(fd, "eventfd " + fd);
+            }
+        }
+        checkOpen();
         return Sys.readCounter(fd, "eventfd " + fd);
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             closed = true;
             Sys.close(fd, "eventfd " + fd);

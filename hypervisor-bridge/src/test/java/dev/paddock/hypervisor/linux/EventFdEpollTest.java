@@ -21,6 +21,22 @@ class EventFdEpollTest {
     }
 
     @Test
+    void aClosedEventFdNeverWritesOrReadsItsOldNumberWhichAnotherFileMayNowHave() throws Exception {
+        EventFd e = EventFd.create();
+        int number = e.fd();
+        e.close();
+        // The kernel hands out the lowest free number: the next eventfd most likely reuses it.
+        try (EventFd other = EventFd.create()) {
+            assertThatThrownBy(e::signal).isInstanceOf(HypervisorException.class)
+                    .hasMessage("eventfd " + number + " is closed");
+            assertThatThrownBy(e::read).isInstanceOf(HypervisorException.class)
+                    .hasMessage("eventfd " + number + " is closed");
+            assertThat(other.read()).as("nothing reached the file that has the number now").isZero();
+        }
+        e.close(); // idempotent
+    }
+
+    @Test
     void epollReportsTheTokenOfTheReadyFd() {
         try (Epoll epoll = Epoll.create(4); EventFd a = EventFd.create(); EventFd b = EventFd.create()) {
             epoll.add(a.fd(), Epoll.IN, 11);
