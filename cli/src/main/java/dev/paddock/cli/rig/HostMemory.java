@@ -1,5 +1,6 @@
 package dev.paddock.cli.rig;
 
+import dev.paddock.hypervisor.linux.MemInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +17,8 @@ public final class HostMemory {
 
     /** MemAvailable from /proc/meminfo, in KiB. */
     public static long availableKiB(String meminfo) {
-        for (String line : meminfo.split("\n")) {
-            if (line.startsWith("MemAvailable:")) {
-                String[] f = line.trim().split("\\s+");
-                return Long.parseLong(f[1]);
-            }
-        }
-        throw new RigException("/proc/meminfo has no MemAvailable line; cannot size the helper VM. "
-                + "Set PADDOCK_RIG_MEMORY_MB to choose its memory.");
+        return MemInfo.availableKiB(meminfo).orElseThrow(() -> new RigException("/proc/meminfo has no usable"
+                + " MemAvailable line; cannot size the helper VM. Set PADDOCK_RIG_MEMORY_MB to choose its memory."));
     }
 
     public static long availableKiB(Path meminfo) {

@@ -117,13 +117,13 @@ public final class GuestRamPool implements AutoCloseable {
 
     private static long availableMemoryBytes() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
-                }
+            java.util.OptionalLong kib = dev.paddock.hypervisor.linux.MemInfo.availableKiB(dev.paddock.hypervisor.linux.MemInfo.PROC_MEMINFO);
+            if (kib.isPresent()) {
+                return kib.getAsLong() << 10;
             }
-        } catch (java.io.IOException | NumberFormatException e) {
-            LOG.log(Level.WARNING, "cannot read MemAvailable from /proc/meminfo; the guest RAM pool is off", e);
+            LOG.log(Level.WARNING, "/proc/meminfo has no MemAvailable; the guest RAM pool is off");
+        } catch (java.io.IOException e) {
+            LOG.log(Level.WARNING, "cannot read /proc/meminfo; the guest RAM pool is off", e);
         }
         return 0;
     }
