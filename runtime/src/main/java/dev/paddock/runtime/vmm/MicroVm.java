@@ -72,6 +72,7 @@ public final class MicroVm implements AutoCloseable {
     private final MmioBus mmio = new MmioBus();
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final List<VcpuThread> vcpuThreads = new ArrayList<>();
     private final CompletableFuture<VmStop> stopped = new CompletableFuture<>();
 
     private Kvm kvm;
@@ -427,6 +428,42 @@ public final class MicroVm implements AutoCloseable {
         }
     }
 
+    /**
+     * A snapshot for diagnosing a VM that stopped answering (an exec or a stream that hangs): its state, each vCPU
+     * thread's Java state and exits (a count that does not move means the vCPU sits in KVM_RUN, halted or stuck),
+     * each virtio transport with its pending interrupt bits and queue indices, and the vsock device's streams
+     * (from the device loop, waiting at most {@code loopTimeout} for it). Any thread; it changes nothing.
+     */
+    public String describe(Duration loopTimeout) {
+        StringBuilder sb = new StringBuilder(toString());
+        List<Thread> ts;
+        List<VcpuThread> vs;
+        synchronized (lock) {
+            ts = List.copyOf(threads);
+            vs = List.copyOf(vcpuThreads);
+        }
+        for (int i = 0; i < vs.size(); i++) {
+            sb.append("\n").append(vs.get(i).describe()).append(", thread ").append(ts.get(i).getState());
+        }
+        for (MmioTransport t : transports) {
+            sb.append("\n").append(t.describe());
+        }
+        vsockDevice().ifPresent(v -> {
+            try {
+                sb.append("\n").append(v.describe().get(loopTimeout.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.TimeoutException e) {
+                sb.append("\nvsock: the device loop did not answer within ").append(loopTimeout.toMillis())
+                        .append(" ms (stuck, or very busy)");
+            } catch (java.util.concurrent.ExecutionException e) {
+                sb.append("\nvsock: ").append(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                sb.append("\nvsock: interrupted");
+            }
+        });
+        return sb.toString();
+    }
+
     /** The virtio transports, in slot order (diagnostics: status, ignored accesses, last error). */
     public List<MmioTransport> virtioTransports() {
         return List.copyOf(transports);
@@ -453,7 +490,9 @@ public final class MicroVm implements AutoCloseable {
             state = VmState.RUNNING;
             liveThreads = vcpus.size();
             for (KvmVcpu v : vcpus) {
-                Thread t = new Thread(new VcpuThread(this, v, pio, mmio), threadName("vcpu" + v.id()));
+                VcpuThread run = new VcpuThread(this, v, pio, mmio);
+                vcpuThreads.add(run);
+                Thread t = new Thread(run, threadName("vcpu" + v.id()));
                 t.setDaemon(true);
                 threads.add(t);
             }

@@ -20,6 +20,9 @@ final class VcpuThread implements Runnable {
     private final KvmVcpu vcpu;
     private final PioBus pio;
     private final MmioBus mmio;
+    /** Exits served, and the latest: read by {@link #describe} on other threads, for diagnostics only. */
+    private volatile long exits;
+    private volatile VcpuExit lastExit;
 
     VcpuThread(MicroVm vm, KvmVcpu vcpu, PioBus pio, MmioBus mmio) {
         this.vm = vm;
@@ -41,6 +44,8 @@ final class VcpuThread implements Runnable {
                     }
                     throw e;
                 }
+                exits++; // only this thread writes it
+                lastExit = exit;
                 VmStop stop = handle(exit);
                 if (stop != null) {
                     vm.requestStop(stop);
@@ -51,6 +56,23 @@ final class VcpuThread implements Runnable {
         } finally {
             vm.vcpuThreadExited();
         }
+    }
+
+    /** "vCPU n: N exits, the latest X", for diagnostics; any thread. */
+    String describe() {
+        VcpuExit last = lastExit;
+        // Never the exit's data: it is a view of the vCPU's kvm_run page, which the next KVM_RUN rewrites.
+        String what;
+        if (last == null) {
+            what = "none";
+        } else if (last instanceof VcpuExit.Io io) {
+            what = "I/O port 0x%x (%s, %d bytes)".formatted(io.port(), io.direction(), io.size());
+        } else if (last instanceof VcpuExit.Mmio m) {
+            what = "MMIO 0x%x (%s, %d bytes)".formatted(m.address(), m.isWrite() ? "write" : "read", m.length());
+        } else {
+            what = last.getClass().getSimpleName();
+        }
+        return "vCPU %d: %d exits, the latest %s".formatted(vcpu.id(), exits, what);
     }
 
     /** Serves an exit; returns the stop it means, or null to keep running. */

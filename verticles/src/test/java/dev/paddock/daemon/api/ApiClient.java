@@ -62,11 +62,21 @@ public final class ApiClient {
     private final HttpClient client;
     private final SocketAddress server;
     private final String token;
+    private volatile java.util.function.Function<String, String> diagnostics = call -> "";
 
     public ApiClient(Vertx vertx, SocketAddress server, String token) {
         this.client = vertx.createHttpClient(new HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(32));
         this.server = server;
         this.token = token;
+    }
+
+    /**
+     * What to add to the failure of a call that did not complete (a timeout, a refused connection): for VM tests,
+     * the state of every running VM at that moment ({@code VmItSupport}), so a hang can be told from a slow guest.
+     */
+    public ApiClient onFailure(java.util.function.Function<String, String> diagnostics) {
+        this.diagnostics = diagnostics;
+        return this;
     }
 
     public SocketAddress server() {
@@ -92,7 +102,9 @@ public final class ApiClient {
         try {
             return send(method, uri, b).await(120, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new AssertionError(method + " " + uri + " failed: " + e, e);
+            String call = method + " " + uri;
+            String more = diagnostics.apply(call);
+            throw new AssertionError(call + " failed: " + e + (more.isEmpty() ? "" : "\n" + more), e);
         }
     }
 

@@ -140,6 +140,30 @@ public final class MmioTransport implements BusDevice {
         return ignoredNotifications.get();
     }
 
+    /**
+     * Several lines for diagnostics: the device type, status, pending interrupt bits (set by the device, not yet
+     * acknowledged by the driver: bits that stay set while nothing happens mean the guest missed the interrupt)
+     * and each live queue's {@link VirtQueue#describe}. Any thread.
+     */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        DeviceActivation current;
+        synchronized (this) {
+            sb.append("virtio device type %d: status 0x%x, interrupt status 0x%x, %d ignored accesses, %d ignored notifications%s"
+                    .formatted(device.deviceType(), status, interruptStatus.get(), ignoredAccesses.get(),
+                            ignoredNotifications.get(), lastError.isEmpty() ? "" : ", last error: " + lastError));
+            current = live;
+        }
+        if (current == null) {
+            sb.append("\n  not active");
+        } else {
+            for (int i = 0; i < current.queueCount(); i++) {
+                current.queue(i).ifPresent(q -> sb.append("\n  ").append(q.describe()));
+            }
+        }
+        return sb.toString();
+    }
+
     /** Why the device last entered NEEDS_RESET, or "". */
     public synchronized String lastError() {
         return lastError;

@@ -194,6 +194,33 @@ public final class VirtQueue {
         }
     }
 
+    /**
+     * One line for diagnostics (a stalled stream, a hung exec): the driver's indices and flags as guest memory has
+     * them now, against the device's own. {@code avail.idx} ahead of what was taken means requests wait for the
+     * device; {@code used.idx} at ours with interrupts wanted means the driver was told of all of them.
+     */
+    public synchronized String describe() {
+        StringBuilder sb = new StringBuilder("queue %d (size %d): taken %d".formatted(index, size, nextAvailable));
+        try {
+            int availableIndex = memory.readShortAcquire(availableRing + SplitRing.AVAIL_IDX) & 0xFFFF;
+            int flags = memory.readShort(availableRing + SplitRing.AVAIL_FLAGS) & 0xFFFF;
+            int usedIndex = memory.readShort(usedRing + SplitRing.USED_IDX) & 0xFFFF;
+            sb.append(", avail.idx %d (%d waiting), avail.flags 0x%x, used.idx %d (ours %d)"
+                    .formatted(availableIndex, (availableIndex - nextAvailable) & 0xFFFF, flags, usedIndex, nextUsed));
+        } catch (GuestMemoryException e) {
+            sb.append(", rings unreadable: ").append(e.getMessage());
+        }
+        sb.append(usedSinceInterrupt ? ", used since the last interrupt" : "");
+        sb.append(retired ? ", retired" : "").append(broken ? ", BROKEN" : "");
+        if (malformedChains > 0) {
+            sb.append(", ").append(malformedChains).append(" malformed chains");
+        }
+        if (!lastError.isEmpty()) {
+            sb.append(", last error: ").append(lastError);
+        }
+        return sb.toString();
+    }
+
     /** Called at device reset: the queue never touches guest memory again. */
     public synchronized void retire() {
         retired = true;

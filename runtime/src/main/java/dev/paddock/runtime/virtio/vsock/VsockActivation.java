@@ -86,6 +86,16 @@ final class VsockActivation {
         return table.size();
     }
 
+    /** What the activation holds now, for diagnostics: what waits for RX buffers, and every stream. On the loop. */
+    String describe() {
+        StringBuilder sb = new StringBuilder("vsock activation: %d streams, %d ready, %d resets waiting, rx %s%s"
+                .formatted(table.size(), ready.size(), resets.size(), rxDirty ? "dirty" : "clean", ended ? ", ENDED" : ""));
+        for (VsockConnection c : table.all()) {
+            sb.append("\n  ").append(c.describe());
+        }
+        return sb.toString();
+    }
+
     // ---- queue notifications ----
 
     void processQueue(int index) {

@@ -473,6 +473,23 @@ final class VsockConnection implements VsockStream {
         }
     }
 
+    /** One line of this stream's state and credit counters, for diagnostics. On the loop. */
+    String describe() {
+        StringBuilder sb = new StringBuilder(toString()).append(": ").append(state);
+        sb.append(", to guest: %d pending (%d queued by the host%s), tx_cnt %d, guest buf_alloc %d fwd_cnt %d, credit %d"
+                .formatted(pendingBytes, queuedBytes.get(), writeBlocked.get() ? ", writer blocked" : "",
+                        Integer.toUnsignedLong(txCnt), Integer.toUnsignedLong(peerBufAlloc),
+                        Integer.toUnsignedLong(peerFwdCnt), peerCredit()));
+        sb.append("; from guest: rx_cnt %d, fwd_cnt %d (guest last heard %d)".formatted(Integer.toUnsignedLong(rxCnt),
+                Integer.toUnsignedLong(fwdCnt), Integer.toUnsignedLong(lastSentFwdCnt)));
+        sb.append(requestDue ? ", REQUEST due" : "").append(responseDue ? ", RESPONSE due" : "")
+                .append(creditUpdateDue ? ", CREDIT_UPDATE due" : "").append(shutdownOutputDue ? ", host shut output" : "")
+                .append(shutdownSent ? ", SHUTDOWN sent" : "").append(guestShutSend ? ", guest shut send" : "")
+                .append(guestShutRecv ? ", guest shut receive" : "").append(inReadyQueue ? ", ready" : "")
+                .append(hasPacket() ? ", has a packet" : "");
+        return sb.toString();
+    }
+
     @Override
     public String toString() {
         return "host port %s <-> guest %d port %s".formatted(Integer.toUnsignedString(hostPort), config.guestCid(),

@@ -59,6 +59,11 @@ final class VsockConnectionTable {
         }
     }
 
+    /** The open streams, for diagnostics. */
+    List<VsockConnection> all() {
+        return new ArrayList<>(streams.values());
+    }
+
     /** Empties the table, returning what it held (for closing them all). */
     List<VsockConnection> drain() {
         List<VsockConnection> all = new ArrayList<>(streams.values());

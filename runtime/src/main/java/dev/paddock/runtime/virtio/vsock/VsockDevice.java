@@ -139,6 +139,30 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
         return m == null ? 0 : m.openStreams();
     }
 
+    /**
+     * The device's state for diagnostics (a hung exec, a stalled stream): counters, and, from the device loop,
+     * every stream's state and credit. The future fails when the loop has stopped; a caller that waits with a
+     * timeout learns that the loop is stuck when it does not complete.
+     */
+    public CompletableFuture<String> describe() {
+        VsockMetrics m = metrics;
+        String counters = ("vsock counters: tx %d, rx %d packets; %d bytes to the guest, %d from it; %d resets sent,"
+                + " %d malformed, %d misaddressed, %d refused by the backend, %d by the limit, %d credit overruns,"
+                + " %d protocol violations, %d unusable RX buffers").formatted(m.txPackets(), m.rxPackets(),
+                m.bytesToGuest(), m.bytesFromGuest(), m.resetsSent(), m.malformedPackets(), m.misaddressedPackets(),
+                m.refusedByBackend(), m.refusedByLimit(), m.creditOverruns(), m.protocolViolations(),
+                m.unusableRxBuffers());
+        CompletableFuture<String> out = new CompletableFuture<>();
+        boolean queued = tasks.submit(() -> {
+            VsockActivation a = active;
+            out.complete(counters + "\n" + (a == null ? "vsock: not active" : a.describe()));
+        });
+        if (!queued) {
+            out.complete(counters + "\nvsock: the device loop has stopped");
+        }
+        return out;
+    }
+
     @Override
     public CompletableFuture<VsockStream> connect(int guestPort, VsockPeer peer) {
         Objects.requireNonNull(peer, "peer");

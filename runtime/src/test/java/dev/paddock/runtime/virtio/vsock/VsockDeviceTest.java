@@ -212,6 +212,35 @@ class VsockDeviceTest {
     }
 
     @Test
+    void describeShowsWhatWaitsForTheGuestAndTheQueuesAsTheGuestHasThem() {
+        h.guest.initialize();
+        h.guest.autoRefill(false);
+        h.guest.fillRx(1);
+        h.listen(HOST_PORT);
+        h.send(fromGuest(GUEST_PORT, HOST_PORT, OP_REQUEST));
+        assertThat(h.guest.receive()).extracting(Packet::op).containsExactly(OP_RESPONSE);
+        RecordingPeer peer = h.lastAccepted(HOST_PORT);
+        peer.stream.write(ByteBuffer.wrap(pattern(200, 4)));
+        h.loop.runAll();
+
+        // The 200 bytes wait for an RX buffer the guest has not given: the stall a hung exec would show.
+        var described = h.device.describe();
+        h.loop.runAll();
+        assertThat(described).isCompleted();
+        String text = described.join();
+        assertThat(text).contains("vsock counters: tx 1, rx 1 packets")
+                .contains("1 streams, 1 ready")
+                .contains("host port " + HOST_PORT + " <-> guest " + CID + " port " + GUEST_PORT + ": ESTABLISHED")
+                .contains("200 pending").contains("has a packet");
+        assertThat(h.transport.describe()).contains("virtio device type 19")
+                .contains("queue 0 (size " + VsockHarness.QUEUE + "): taken 1, avail.idx 1 (0 waiting)")
+                .contains("used.idx 1 (ours 1)");
+
+        h.device.close();
+        assertThat(h.device.describe().join()).as("after the loop stopped").contains("the device loop has stopped");
+    }
+
+    @Test
     void theGuestCannotOverrunItsCredit() {
         h = new VsockHarness(config(16, 4096, 1024, 1000, Duration.ofSeconds(2)));
         h.up();

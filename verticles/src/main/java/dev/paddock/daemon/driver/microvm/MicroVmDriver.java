@@ -82,6 +82,11 @@ public final class MicroVmDriver implements SandboxDriver {
     }
 
     /** The sandbox {@code id}'s running microVM, if it runs on this driver. */
+    /** The sandboxes whose VM runs now (diagnostics, tests). */
+    java.util.List<MicroVmSandbox> runningSandboxes() {
+        return java.util.List.copyOf(live.values());
+    }
+
     java.util.Optional<MicroVmSandbox> running(String id) {
         return java.util.Optional.ofNullable(live.get(id));
     }

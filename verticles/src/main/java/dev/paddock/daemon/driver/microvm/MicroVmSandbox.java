@@ -67,6 +67,14 @@ final class MicroVmSandbox implements RunningSandbox {
         }
     }
 
+    /**
+     * The VM's state for diagnosing a sandbox that stopped answering: vCPUs, virtio queues and interrupts, vsock
+     * streams and credit ({@code MicroVm.describe}). Blocks up to a few seconds: never on an event loop.
+     */
+    String describe() {
+        return "sandbox " + sandboxId + ": " + vm.describe(java.time.Duration.ofSeconds(5));
+    }
+
     /** The VM's vsock muxer: the daemon's egress bridge registers the guest's egress and DNS ports on it. */
     @Override
     public java.util.Optional<VsockMuxer> vsock() {
@@ -89,6 +97,10 @@ final class MicroVmSandbox implements RunningSandbox {
     @Override
     public SandboxPorts ports() {
         return ports;
+    }
+
+    String id() {
+        return sandboxId;
     }
 
     long guestCid() {

@@ -54,7 +54,9 @@ final class VmItSupport implements AutoCloseable {
                 metrics).await(SLOW_CALL_S, TimeUnit.SECONDS);
         ApiClient api = new ApiClient(vertx, SocketAddress.domainSocketAddress(state.resolve("daemon.sock").toString()),
                 null);
-        return new VmItSupport(vertx, daemon, api, state, image);
+        VmItSupport it = new VmItSupport(vertx, daemon, api, state, image);
+        api.onFailure(it::diagnose);
+        return it;
     }
 
     static Path imageDirectory() {
@@ -100,6 +102,49 @@ final class VmItSupport implements AutoCloseable {
             return Files.readString(sandboxDir(id).resolve("console.log"));
         } catch (IOException e) {
             return "(no console.log: " + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * After a call that did not complete: every running sandbox's VM state ({@link MicroVmSandbox#describe}), whether
+     * its agent still answers a health request, the end of its console and agent logs, and the stacks of the daemon's
+     * threads. Printed (CI shows the output's tail) and returned for the failure message.
+     */
+    String diagnose(String call) {
+        StringBuilder sb = new StringBuilder("==== diagnostics after '" + call + "' did not complete ====");
+        for (MicroVmSandbox s : ((MicroVmDriver) daemon.driver()).runningSandboxes()) {
+            sb.append("\n").append(s.describe());
+            try {
+                sb.append("\nagent health: ").append(s.agent().health().await(15, TimeUnit.SECONDS));
+            } catch (Exception e) {
+                sb.append("\nagent health: no answer: ").append(e);
+            }
+            sb.append("\n---- console.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("console.log"), 30));
+            sb.append("\n---- agent.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("agent.log"), 30));
+        }
+        sb.append("\n---- threads ----");
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            Thread t = e.getKey();
+            StackTraceElement[] st = e.getValue();
+            if (st.length == 0 || t.getName().startsWith("ForkJoinPool") || t.getName().startsWith("Reference Handler")) {
+                continue;
+            }
+            sb.append("\n").append(t.getName()).append(" ").append(t.getState());
+            for (int i = 0; i < Math.min(st.length, 12); i++) {
+                sb.append("\n    at ").append(st[i]);
+            }
+        }
+        String out = sb.toString();
+        System.out.println(out);
+        return out;
+    }
+
+    private static String tail(Path file, int lines) {
+        try {
+            java.util.List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 
