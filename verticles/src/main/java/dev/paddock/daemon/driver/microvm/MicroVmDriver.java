@@ -98,7 +98,10 @@ public final class MicroVmDriver implements SandboxDriver {
         long cid = cids.take();
         SerialConsole console = new SerialConsole(listener);
         VsockMuxer muxer = new VsockMuxer(vertx, id);
+        java.util.concurrent.atomic.AtomicReference<GuestRamPool> pool = new java.util.concurrent.atomic.AtomicReference<>();
         Future<MicroVmSandbox> started = vertx.executeBlocking(() -> {
+            GuestRamPool ramPool = GuestRamPool.shared(); // null when the pool is off; reads /proc once: not on the loop
+            pool.set(ramPool);
             SandboxImage image = SandboxImage.load(imageDirectory);
             StateDisk.Created disk = StateDisk.ensure(request.directory(), request.spec().diskGib());
             listener.progress("state-disk", (disk.fresh() ? "created " : "kept ") + disk.path()
@@ -109,7 +112,7 @@ public final class MicroVmDriver implements SandboxDriver {
                 // Left by a daemon killed with -9: bind(2) would fail with EADDRINUSE.
                 Files.deleteIfExists(socket);
             }
-            MicroVm vm = build(request, image, disk.path(), cid, console, muxer);
+            MicroVm vm = build(request, image, disk.path(), cid, console, muxer, ramPool);
             muxer.attach(vm.vsock());
             MicroVmSandbox sandbox = new MicroVmSandbox(vertx, id, vm, cid, console, muxer, () -> cids.release(cid));
             live.put(id, sandbox);
@@ -128,7 +131,7 @@ public final class MicroVmDriver implements SandboxDriver {
                 })
                 .compose(health -> {
                     listener.progress("agent-healthy", "uptime " + health.uptime().toMillis() + " ms");
-                    GuestRamPool ramPool = GuestRamPool.shared();
+                    GuestRamPool ramPool = pool.get();
                     if (ramPool != null) {
                         ramPool.vmBooted(); // the next sandbox's RAM is faulted in now, not during this boot
                     }
@@ -148,7 +151,7 @@ public final class MicroVmDriver implements SandboxDriver {
     }
 
     private MicroVm build(BootRequest request, SandboxImage image, Path stateDisk, long cid, SerialConsole console,
-                          VsockMuxer muxer) {
+                          VsockMuxer muxer, GuestRamPool ramPool) {
         SandboxSpec spec = request.spec();
         VmBuilder builder = VmBuilder.create()
                 .name(request.sandboxId().replaceAll("[^A-Za-z0-9_-]", "-"))
@@ -164,7 +167,6 @@ public final class MicroVmDriver implements SandboxDriver {
                 .attachRng()
                 .attachVsock(VsockDeviceConfig.withCid(cid), muxer);
         GuestWorkspaces.devices(spec.workspaces()).forEach(builder::attachFs);
-        GuestRamPool ramPool = GuestRamPool.shared();
         if (ramPool != null) {
             builder.guestRam(ramPool);
         }
