@@ -71,7 +71,14 @@ boot_paddock() {
   mapfile -t files < <(image_files)
   until_ready "$console" "$root/paddock" vmm boot --kernel "${files[0]}" --initrd "${files[1]}" \
     --disk "${files[2]}:ro" --disk "$state_disk" --cmdline "$cmdline_text" --cpus 2 --memory 1024M \
-    --timeout "$((timeout_s + 60))"
+    --timeout "$((timeout_s + 60))" --diagnose-to "$(dirname "$console")/vmm-state.txt"
+}
+
+# What `paddock vmm boot --diagnose-to` wrote when it was stopped while its VM still ran (docs/vmm.md), if it did.
+show_vmm_state() {
+  local f
+  f="$(dirname "$1")/vmm-state.txt"
+  if [ -s "$f" ]; then log "the VM's state when it was stopped ($f):"; cat "$f" >&2; fi
 }
 
 # What the agent wrote on the state disk shows that the disks were where the cmdline says and that the root
@@ -100,6 +107,7 @@ for vmm in "${vmms[@]}"; do
     # Known, not yet understood (issue 4): about one Paddock boot in ten prints nothing at all, not even the
     # kernel's first console line, until it is killed. That case, and only that one, is retried once, loudly;
     # a boot that printed anything and then failed is a failure at once.
+    [ "$vmm" = paddock ] && show_vmm_state "$console"
     [ "$vmm" = paddock ] && [ ! -s "$console" ] \
       || die "$vmm: the image did not reach PADDOCK-AGENT-READY (console: $console)"
     log "WARNING: $vmm: the VM printed nothing in ${timeout_s} s (the known start hang of issue 4); retrying once with a fresh state disk"
@@ -107,7 +115,7 @@ for vmm in "${vmms[@]}"; do
     state_disk="$("$here/new-state-disk.sh" "$run_dir" 4G)" || die "could not create the state disk in $run_dir"
     t0=$SECONDS
     "boot_$vmm" "$console" "$state_disk" "$cmdline_text" \
-      || die "$vmm: the image did not reach PADDOCK-AGENT-READY on the retry either (console: $console)"
+      || { show_vmm_state "$console"; die "$vmm: the image did not reach PADDOCK-AGENT-READY on the retry either (console: $console)"; }
   fi
   took=$((SECONDS - t0))
   check_state_disk "$vmm" "$state_disk" "$console"

@@ -9,9 +9,11 @@ import dev.paddock.runtime.vmm.MicroVm;
 import dev.paddock.runtime.vmm.StopReason;
 import dev.paddock.runtime.vmm.VmBuilder;
 import dev.paddock.runtime.vmm.VmStop;
+import dev.paddock.runtime.vmm.VmState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -68,6 +70,11 @@ public final class VmmBoot implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS",
             description = "Stop the VM after this many seconds (exit status 5). Default: none.")
     Long timeoutSeconds;
+
+    @Option(names = "--diagnose-to", paramLabel = "FILE",
+            description = "When the host stops the VM (--timeout, SIGTERM) while it still runs, first write its state to FILE:"
+                    + " vCPU exits, virtio interrupt bits and queue indices, vsock streams (docs/vmm.md).")
+    Path diagnoseTo;
 
     @Option(names = "--in-process", hidden = true,
             description = "Run the VM in this process whatever the accelerator probe says (set when re-run in the helper VM).")
@@ -131,6 +138,9 @@ public final class VmmBoot implements Callable<Integer> {
         if (timeoutSeconds != null) {
             args.add("--timeout=" + timeoutSeconds);
         }
+        if (diagnoseTo != null) {
+            args.add("--diagnose-to=" + diagnoseTo.toAbsolutePath());
+        }
         return args;
     }
 
@@ -160,7 +170,10 @@ public final class VmmBoot implements Callable<Integer> {
             err.println("paddock vmm boot: " + e.getMessage());
             return 1;
         }
-        Thread stopOnExit = new Thread(() -> vm.stop(), "vmm-boot-shutdown");
+        Thread stopOnExit = new Thread(() -> {
+            diagnose(vm, err);
+            vm.stop();
+        }, "vmm-boot-shutdown");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
         Thread input = new Thread(() -> pumpInput(in, vm), "vmm-boot-stdin");
         input.setDaemon(true);
@@ -171,6 +184,7 @@ public final class VmmBoot implements Callable<Integer> {
                     ? Optional.of(vm.stopped().join())
                     : vm.awaitStop(Duration.ofSeconds(timeoutSeconds));
             VmStop result = stop.orElseGet(() -> {
+                diagnose(vm, err);
                 vm.stop();
                 return new VmStop(StopReason.HOST_STOP, "--timeout of " + timeoutSeconds + " s reached");
             });
@@ -188,6 +202,18 @@ public final class VmmBoot implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // The JVM is exiting (Ctrl-C): the hook stops the VM.
             }
+        }
+    }
+
+    /** --diagnose-to: the state of a VM the host is about to stop, if it still runs. Never throws. */
+    private void diagnose(MicroVm vm, PrintStream err) {
+        if (diagnoseTo == null || vm.state() != VmState.RUNNING) {
+            return;
+        }
+        try {
+            Files.writeString(diagnoseTo, vm.describe(Duration.ofSeconds(2)) + "\n");
+        } catch (IOException | RuntimeException e) {
+            err.println("paddock vmm boot: cannot write the VM's state to " + diagnoseTo + ": " + e);
         }
     }
 

@@ -44,12 +44,12 @@ class VmmBootTest {
     void theHelperVmRunGetsEveryOptionWithAbsolutePaths() {
         VmmBoot b = parse("vmm", "boot", "--kernel", "k/bzImage", "--initrd", "i.cpio", "--disk", "root.ext4:ro",
                 "--disk", "/abs/data", "--cmdline", "console=ttyS0 quiet", "--cpus", "2", "--memory", "1G",
-                "--no-rng", "--timeout", "30");
+                "--no-rng", "--timeout", "30", "--diagnose-to", "state.txt");
         String cwd = Path.of("").toAbsolutePath().toString();
         assertThat(b.forwardedArgs()).containsExactly("vmm", "boot", "--in-process",
                 "--kernel=" + cwd + "/k/bzImage", "--initrd=" + cwd + "/i.cpio", "--disk=" + cwd + "/root.ext4:ro",
                 "--disk=/abs/data", "--cmdline=console=ttyS0 quiet", "--cpus=2", "--memory=1G", "--no-rng",
-                "--timeout=30");
+                "--timeout=30", "--diagnose-to=" + cwd + "/state.txt");
         assertThat(b.helperArgv()).startsWith(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp")
                 .contains("dev.paddock.cli.Paddock");
         VmmBoot again = parse(b.forwardedArgs().toArray(String[]::new));
