@@ -50,21 +50,27 @@ class EgressInSandboxIT {
                         .put("hosts", new JsonArray().add(ALLOWED))
                         .put("inject", new JsonObject().put("header", "Authorization").put("format", "Bearer {value}")));
                 assertThat(secret.status()).as(secret.toString()).isEqualTo(200);
+                long t0 = System.nanoTime();
                 String id = it.create(new JsonObject()
                         .put("name", "egit").put("memoryMib", 1024).put("diskGib", 2)
                         .put("secrets", new JsonArray().add("testtoken"))
                         .put("policy", new JsonObject().put("default", "deny").put("rules", new JsonArray()
                                 .add(new JsonObject().put("action", "allow").put("domain", ALLOWED)
                                         .put("ports", new JsonArray().add(443))))));
+                step("create (boot to ready)", t0);
                 assertThat(it.consoleLog(id)).as("the agent's egress set-up").contains("egress on");
 
                 // env shows the placeholder only
+                t0 = System.nanoTime();
                 ApiClient.Response env = it.api.exec(id, "env");
+                step("exec env", t0);
                 assertThat(env.output("stdout")).contains("PADDOCK_SECRET_TESTTOKEN=paddock-secret:testtoken")
                         .doesNotContain(SECRET_VALUE);
 
                 // denied: the name does not resolve (NXDOMAIN); pinned to an address, plain HTTP gets the 403
+                t0 = System.nanoTime();
                 ApiClient.Response nx = it.api.exec(id, "sh", "-c", "curl -sS --max-time 30 https://" + DENIED + "/");
+                step("exec curl of a denied name", t0);
                 assertThat(nx.last().getInteger("code")).as(nx.toString()).isNotZero();
                 assertThat(nx.output("stderr")).contains("Could not resolve host");
                 ApiClient.Response denied = it.api.exec(id, "sh", "-c", "curl -sS --max-time 30 -i --resolve "
@@ -75,8 +81,10 @@ class EgressInSandboxIT {
                         .contains("Paddock egress: denied by");
                 // allowed HTTPS: resolved through the filter, intercepted with the sandbox CA (the guest trusts it),
                 // the placeholder swapped for the value on the way out
+                t0 = System.nanoTime();
                 ApiClient.Response ok = it.api.exec(id, "sh", "-c",
                         "curl -sS --max-time 60 -H \"Authorization: Bearer $PADDOCK_SECRET_TESTTOKEN\" https://" + ALLOWED + "/");
+                step("exec curl of the allowed HTTPS upstream", t0);
                 Path auditFile = it.state.resolve("egress-audit.jsonl");
                 if (ok.last().getInteger("code") != 0) {
                     ApiClient.Response verbose = it.api.exec(id, "sh", "-c", "curl -v --max-time 60 https://" + ALLOWED
@@ -100,6 +108,11 @@ class EgressInSandboxIT {
         } finally {
             side.close();
         }
+    }
+
+    /** Each step's time on the output, so a slow run can be told from a hung one (a call gives up after 120 s). */
+    private static void step(String what, long startNanos) {
+        System.out.printf("EgressInSandboxIT: %s took %d ms%n", what, (System.nanoTime() - startNanos) / 1_000_000);
     }
 
     /**
