@@ -122,14 +122,23 @@ final class VmItSupport implements AutoCloseable {
             sb.append("\n---- console.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("console.log"), 30));
             sb.append("\n---- agent.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("agent.log"), 30));
         }
-        sb.append("\n---- threads ----");
+        try {
+            sb.append("\nload: ").append(Files.readString(Path.of("/proc/loadavg")).strip());
+        } catch (IOException e) {
+            sb.append("\nload: unreadable");
+        }
+        // CPU time per thread: a VM left behind by an earlier test (its vCPU threads spinning) shows up here.
+        sb.append("\n---- threads (CPU ms) ----");
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         for (var e : Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
             StackTraceElement[] st = e.getValue();
             if (st.length == 0 || t.getName().startsWith("ForkJoinPool") || t.getName().startsWith("Reference Handler")) {
                 continue;
             }
-            sb.append("\n").append(t.getName()).append(" ").append(t.getState());
+            long ns = cpu.isThreadCpuTimeSupported() ? cpu.getThreadCpuTime(t.getId()) : -1;
+            sb.append("\n").append(t.getName()).append(" ").append(t.getState()).append(" cpu ")
+                    .append(ns < 0 ? "?" : Long.toString(ns / 1_000_000));
             for (int i = 0; i < Math.min(st.length, 12); i++) {
                 sb.append("\n    at ").append(st[i]);
             }
