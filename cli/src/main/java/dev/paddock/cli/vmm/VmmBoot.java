@@ -211,7 +211,12 @@ public final class VmmBoot implements Callable<Integer> {
             return;
         }
         try {
-            Files.writeString(diagnoseTo, vm.describe(Duration.ofSeconds(2)) + "\n");
+            // Two register samples a second apart: a RIP that does not move is a vCPU stuck in one place.
+            String state = vm.describe(Duration.ofSeconds(2)) + "\n" + vm.sampleVcpus(Duration.ofSeconds(5));
+            Thread.sleep(1000);
+            Files.writeString(diagnoseTo, state + "\none second later:\n" + vm.sampleVcpus(Duration.ofSeconds(5)) + "\n");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
             err.println("paddock vmm boot: cannot write the VM's state to " + diagnoseTo + ": " + e);
         }

@@ -464,6 +464,75 @@ public final class MicroVm implements AutoCloseable {
         return sb.toString();
     }
 
+    /**
+     * Diagnostics: parks every vCPU for a moment (a kick), reads where each one is — RIP, RSP, RFLAGS (IF: may
+     * interrupts come in?), CR3, its multiprocessing state, and its local APIC's timer and pending/in-service
+     * interrupt bits — then lets them all run again. Nothing else sees the pause (no listener event). When not every
+     * vCPU leaves {@code KVM_RUN} within {@code timeout} after its kick, that is the finding: it says so and lets the
+     * parked ones run again. Only while RUNNING. Any thread but a vCPU's own.
+     */
+    public String sampleVcpus(Duration timeout) {
+        StringBuilder sb = new StringBuilder();
+        synchronized (lock) {
+            if (state != VmState.RUNNING || control != RunControl.RUN) {
+                return "vCPU registers: not sampled, the VM is " + state;
+            }
+            control = RunControl.PAUSE;
+            kickAll();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (control == RunControl.PAUSE && parkedThreads < liveThreads) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (control != RunControl.PAUSE) {
+                return "vCPU registers: not sampled, the VM stopped meanwhile";
+            }
+            try {
+                if (parkedThreads < liveThreads) {
+                    sb.append("vCPU registers: only %d of %d vCPUs left KVM_RUN within %d ms of a kick (one is stuck inside it)"
+                            .formatted(parkedThreads, liveThreads, timeout.toMillis()));
+                } else {
+                    for (KvmVcpu v : vcpus) {
+                        sb.append(sb.length() == 0 ? "" : "\n").append(registersOf(v));
+                    }
+                }
+            } finally {
+                control = RunControl.RUN;
+                lock.notifyAll();
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String registersOf(KvmVcpu v) {
+        try {
+            var r = v.regs();
+            var s = v.sregs();
+            var apic = v.lapic();
+            StringBuilder irr = new StringBuilder();
+            StringBuilder isr = new StringBuilder();
+            for (int i = 7; i >= 0; i--) {
+                irr.append("%08x".formatted(apic.register(0x200 + 0x10 * i)));
+                isr.append("%08x".formatted(apic.register(0x100 + 0x10 * i)));
+            }
+            // include/uapi/linux/kvm.h KVM_MP_STATE_*; APIC offsets from the SDM (vol. 3, table 11-1).
+            return ("vCPU %d: RIP 0x%x RSP 0x%x RFLAGS 0x%x (IF %d) CR3 0x%x mp_state %d; APIC TPR 0x%x, timer LVT 0x%x"
+                    + " initial 0x%x current 0x%x divide 0x%x, IRR %s, ISR %s").formatted(v.id(), r.rip(), r.rsp(),
+                    r.rflags(), (r.rflags() >>> 9) & 1, s.cr3(), v.mpState().value(), apic.register(0x80),
+                    apic.register(0x320), apic.register(0x380), apic.register(0x390), apic.register(0x3E0), irr, isr);
+        } catch (RuntimeException e) {
+            return "vCPU " + v.id() + ": registers unreadable: " + e.getMessage();
+        }
+    }
+
     /** The virtio transports, in slot order (diagnostics: status, ignored accesses, last error). */
     public List<MmioTransport> virtioTransports() {
         return List.copyOf(transports);

@@ -64,6 +64,25 @@ class MicroVmIT {
     }
 
     @Test
+    void diagnosticsShowWhereAVcpuSpinsWithoutExitsAndLeaveItRunning() throws Exception {
+        ConsoleCapture console = new ConsoleCapture();
+        RecordingListener events = new RecordingListener();
+        try (MicroVm vm = tiny(TinyGuests.SPIN, console, events).name("sample").build()) {
+            vm.start();
+            assertThat(console.awaitText("*", TIMEOUT)).isTrue();
+            assertThat(vm.describe(Duration.ofSeconds(2))).contains("vCPU 0: 1 exits, the latest I/O port 0x3f8 (OUT, 1 bytes)");
+            // SPIN is "out %al, (%dx); jmp ." with the jmp at 0x1006.
+            String sampled = vm.sampleVcpus(Duration.ofSeconds(30));
+            assertThat(sampled).startsWith("vCPU 0: RIP 0x1006 ").contains("mp_state 0").contains("timer LVT");
+            assertThat(vm.state()).as("sampling is no pause").isEqualTo(VmState.RUNNING);
+            assertThat(vm.sampleVcpus(Duration.ofSeconds(30))).as("and the vCPU runs on").startsWith("vCPU 0: RIP 0x1006 ");
+            assertThat(vm.stop().reason()).isEqualTo(StopReason.HOST_STOP);
+            assertThat(events.events).as("nothing else saw it").containsExactly("started", "stopped HOST_STOP");
+            assertThat(vm.sampleVcpus(Duration.ofSeconds(1))).isEqualTo("vCPU registers: not sampled, the VM is STOPPED");
+        }
+    }
+
+    @Test
     void killEndsASpinningVmAsKilled() throws Exception {
         ConsoleCapture console = new ConsoleCapture();
         try (MicroVm vm = tiny(TinyGuests.SPIN, console, VmListener.NONE).name("kill").build()) {
