@@ -8,6 +8,14 @@ public final class LapicState extends OpaqueState {
     public static final int SPURIOUS_VECTOR = 0xF0;
     public static final int LVT_LINT0 = 0x350;
     public static final int LVT_LINT1 = 0x360;
+    public static final int TASK_PRIORITY = 0x80;
+    /** In-service and interrupt-request registers: 256 bits each, in eight 32-bit words 16 bytes apart. */
+    public static final int ISR = 0x100;
+    public static final int IRR = 0x200;
+    public static final int LVT_TIMER = 0x320;
+    public static final int TIMER_INITIAL_COUNT = 0x380;
+    public static final int TIMER_CURRENT_COUNT = 0x390;
+    public static final int TIMER_DIVIDE = 0x3E0;
 
     public LapicState(byte[] bytes) {
         super(bytes, SIZE);

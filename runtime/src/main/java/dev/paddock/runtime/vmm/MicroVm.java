@@ -7,6 +7,7 @@ import dev.paddock.hypervisor.linux.KvmVm;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
 import dev.paddock.hypervisor.linux.TimerFd;
 import dev.paddock.hypervisor.memory.GuestScan;
+import dev.paddock.hypervisor.x86.LapicState;
 import dev.paddock.hypervisor.x86.Regs;
 import dev.paddock.hypervisor.x86.Segment;
 import dev.paddock.runtime.acpi.AcpiPowerControl;
@@ -520,14 +521,16 @@ public final class MicroVm implements AutoCloseable {
             StringBuilder irr = new StringBuilder();
             StringBuilder isr = new StringBuilder();
             for (int i = 7; i >= 0; i--) {
-                irr.append("%08x".formatted(apic.register(0x200 + 0x10 * i)));
-                isr.append("%08x".formatted(apic.register(0x100 + 0x10 * i)));
+                irr.append("%08x".formatted(apic.register(LapicState.IRR + 0x10 * i)));
+                isr.append("%08x".formatted(apic.register(LapicState.ISR + 0x10 * i)));
             }
-            // include/uapi/linux/kvm.h KVM_MP_STATE_*; APIC offsets from the SDM (vol. 3, table 11-1).
+            // mp_state: include/uapi/linux/kvm.h KVM_MP_STATE_* (0 runnable, 1 uninitialized, 3 halted, ...).
             return ("vCPU %d: RIP 0x%x RSP 0x%x RFLAGS 0x%x (IF %d) CR3 0x%x mp_state %d; APIC TPR 0x%x, timer LVT 0x%x"
                     + " initial 0x%x current 0x%x divide 0x%x, IRR %s, ISR %s").formatted(v.id(), r.rip(), r.rsp(),
-                    r.rflags(), (r.rflags() >>> 9) & 1, s.cr3(), v.mpState().value(), apic.register(0x80),
-                    apic.register(0x320), apic.register(0x380), apic.register(0x390), apic.register(0x3E0), irr, isr);
+                    r.rflags(), (r.rflags() >>> 9) & 1, s.cr3(), v.mpState().value(),
+                    apic.register(LapicState.TASK_PRIORITY), apic.register(LapicState.LVT_TIMER),
+                    apic.register(LapicState.TIMER_INITIAL_COUNT), apic.register(LapicState.TIMER_CURRENT_COUNT),
+                    apic.register(LapicState.TIMER_DIVIDE), irr, isr);
         } catch (RuntimeException e) {
             return "vCPU " + v.id() + ": registers unreadable: " + e.getMessage();
         }
