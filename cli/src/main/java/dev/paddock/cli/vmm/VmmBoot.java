@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,10 +212,14 @@ public final class VmmBoot implements Callable<Integer> {
             return;
         }
         try {
-            // Two register samples a second apart: a RIP that does not move is a vCPU stuck in one place.
-            String state = vm.describe(Duration.ofSeconds(2)) + "\n" + vm.sampleVcpus(Duration.ofSeconds(5));
+            // Two register samples a second apart: a RIP that does not move is a vCPU stuck in one place. Each part is
+            // written as soon as it is known, and the waits stay within the 10 s that boot-check's run-until-ready.sh
+            // allows between SIGTERM and SIGKILL.
+            Files.writeString(diagnoseTo, vm.describe(Duration.ofSeconds(2)) + "\n" + vm.sampleVcpus(Duration.ofSeconds(3))
+                    + "\n");
             Thread.sleep(1000);
-            Files.writeString(diagnoseTo, state + "\none second later:\n" + vm.sampleVcpus(Duration.ofSeconds(5)) + "\n");
+            Files.writeString(diagnoseTo, "one second later:\n" + vm.sampleVcpus(Duration.ofSeconds(3)) + "\n",
+                    StandardOpenOption.APPEND);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {

@@ -1,8 +1,10 @@
 package dev.paddock.runtime.vmm;
 
 import dev.paddock.hypervisor.HypervisorException;
+import dev.paddock.hypervisor.linux.MemInfo;
 import dev.paddock.hypervisor.linux.MmapGuestMemory;
 import dev.paddock.runtime.arch.x86.Layout;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -117,12 +120,12 @@ public final class GuestRamPool implements AutoCloseable {
 
     private static long availableMemoryBytes() {
         try {
-            java.util.OptionalLong kib = dev.paddock.hypervisor.linux.MemInfo.availableKiB(dev.paddock.hypervisor.linux.MemInfo.PROC_MEMINFO);
+            OptionalLong kib = MemInfo.availableKiB(MemInfo.PROC_MEMINFO);
             if (kib.isPresent()) {
                 return kib.getAsLong() << 10;
             }
             LOG.log(Level.WARNING, "/proc/meminfo has no MemAvailable; the guest RAM pool is off");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot read /proc/meminfo; the guest RAM pool is off", e);
         }
         return 0;

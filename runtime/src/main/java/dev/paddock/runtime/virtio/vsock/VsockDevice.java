@@ -141,8 +141,8 @@ public final class VsockDevice implements VirtioDevice, VsockConnector, AutoClos
 
     /**
      * The device's state for diagnostics (a hung exec, a stalled stream): counters, and, from the device loop,
-     * every stream's state and credit. The future fails when the loop has stopped; a caller that waits with a
-     * timeout learns that the loop is stuck when it does not complete.
+     * every stream's state and credit. When the loop has stopped it completes at once with the counters and says so;
+     * a caller that waits with a timeout learns that the loop is stuck when it does not complete.
      */
     public CompletableFuture<String> describe() {
         VsockMetrics m = metrics;
