@@ -70,11 +70,11 @@ final class MicroVmSandbox implements RunningSandbox {
     /**
      * The VM's state for diagnosing a sandbox that stopped answering: vCPUs, virtio queues and interrupts, vsock
      * streams and credit ({@code MicroVm.describe}), and each vCPU's registers and local APIC ({@code sampleVcpus}, which
-     * parks the vCPUs for a moment). Blocks up to a few seconds: never on an event loop.
+     * parks the vCPUs for a moment), and the console's last lines. Blocks up to a few seconds: never on an event loop.
      */
     String describe() {
         return "sandbox " + sandboxId + ": " + vm.describe(java.time.Duration.ofSeconds(5)) + "\n"
-                + vm.sampleVcpus(java.time.Duration.ofSeconds(5));
+                + vm.sampleVcpus(java.time.Duration.ofSeconds(5)) + "\nconsole, last lines:\n" + console.tail();
     }
 
     /** The VM's vsock muxer: the daemon's egress bridge registers the guest's egress and DNS ports on it. */

@@ -106,8 +106,8 @@ final class VmItSupport implements AutoCloseable {
     }
 
     /**
-     * After a call that did not complete: every running sandbox's VM state ({@link MicroVmSandbox#describe}), whether
-     * its agent still answers a health request, the end of its console and agent logs, and the stacks of the daemon's
+     * After a call that did not complete: every running sandbox's VM state and console ({@link MicroVmSandbox#describe}),
+     * whether its agent still answers a health request, the end of its agent log, and the stacks of the daemon's
      * threads. Printed (CI shows the output's tail) and returned for the failure message.
      */
     String diagnose(String call) {
@@ -119,7 +119,6 @@ final class VmItSupport implements AutoCloseable {
             } catch (Exception e) {
                 sb.append("\nagent health: no answer: ").append(e);
             }
-            sb.append("\n---- console.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("console.log"), 30));
             sb.append("\n---- agent.log (end) ----\n").append(tail(sandboxDir(s.id()).resolve("agent.log"), 30));
         }
         try {
@@ -150,9 +149,10 @@ final class VmItSupport implements AutoCloseable {
 
     private static String tail(Path file, int lines) {
         try {
-            java.util.List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | java.io.UncheckedIOException e) {
+            // Decoded leniently: a log with a stray non-UTF-8 byte must still show its end.
+            String[] all = new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8).split("\n");
+            return String.join("\n", java.util.Arrays.asList(all).subList(Math.max(0, all.length - lines), all.length));
+        } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }
     }
