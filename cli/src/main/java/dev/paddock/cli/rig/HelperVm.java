@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The helper VM (L1) of the "emulated" accelerator: QEMU TCG offering nested KVM, with the host root shared
@@ -34,20 +35,29 @@ public final class HelperVm {
     private final Map<String, String> env;
     private final PrintStream progress;
     private final Runnable imageBuilder;
+    private final BooleanSupplier insideHelperVm;
 
     public HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress) {
         this.paths = paths;
         this.env = env;
         this.progress = progress;
         this.imageBuilder = this::buildImage;
+        this.insideHelperVm = HelperVmGuest::inside;
     }
 
     /** With another image builder, for tests that supply the boot files themselves. */
     HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress, Runnable imageBuilder) {
+        this(paths, env, progress, imageBuilder, HelperVmGuest::inside);
+    }
+
+    /** And with another answer to "is this the helper VM itself?", for tests. */
+    HelperVm(RigPaths paths, Map<String, String> env, PrintStream progress, Runnable imageBuilder,
+             BooleanSupplier insideHelperVm) {
         this.paths = paths;
         this.env = env;
         this.progress = progress;
         this.imageBuilder = imageBuilder;
+        this.insideHelperVm = insideHelperVm;
     }
 
     public static HelperVm fromEnvironment(PrintStream progress) {
@@ -88,10 +98,10 @@ public final class HelperVm {
      * rig command there would take the host's VM for a dead one, delete its pid and port files (orphaning it) and
      * try to nest another QEMU on the 9p share.
      */
-    static void refuseInsideHelperVm(boolean inside, String what, Path stateDir) {
-        if (inside) {
+    private void refuseInsideHelperVm(String what) {
+        if (insideHelperVm.getAsBoolean()) {
             throw new RigException("cannot " + what + " the helper VM from inside it (this kernel's command line is the"
-                    + " helper VM's): its state directory " + stateDir + " belongs to the host, whose QEMU this VM cannot"
+                    + " helper VM's): its state directory " + paths.dir() + " belongs to the host, whose QEMU this VM cannot"
                     + " see. Run 'paddock rig' on the host. Inside the helper VM, /dev/kvm runs guests directly; if the"
                     + " accelerator probe said otherwise here, 'paddock rig probe --fresh' says why");
         }
@@ -99,7 +109,7 @@ public final class HelperVm {
 
     /** Starts the helper VM unless one is running, and waits until its agent answers. */
     public Running start() {
-        refuseInsideHelperVm(HelperVmGuest.inside(), "start", paths.dir());
+        refuseInsideHelperVm("start");
         try {
             Files.createDirectories(paths.dir());
         } catch (IOException e) {
@@ -127,7 +137,7 @@ public final class HelperVm {
 
     /** The running VM whose agent answers, starting one when none runs. */
     public Running ensureRunning() {
-        refuseInsideHelperVm(HelperVmGuest.inside(), "use", paths.dir());
+        refuseInsideHelperVm("use");
         Optional<Running> r = running();
         if (r.isPresent()) {
             if (agent(r.get()).ping(Duration.ofSeconds(10))) return r.get();
@@ -266,7 +276,7 @@ public final class HelperVm {
 
     /** Shuts the VM down through its agent; kills QEMU if it has not exited within the timeout. */
     public boolean stop(Duration timeout) {
-        refuseInsideHelperVm(HelperVmGuest.inside(), "stop", paths.dir());
+        refuseInsideHelperVm("stop");
         try {
             Files.createDirectories(paths.dir());
         } catch (IOException e) {

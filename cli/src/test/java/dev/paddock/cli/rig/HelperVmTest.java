@@ -52,19 +52,31 @@ class HelperVmTest {
 
     @Test
     void insideTheHelperVmEveryRigCommandIsRefusedBeforeTouchingState() throws IOException {
-        // The host's files, as L1 sees them through the share: a pid that L1's process table does not have.
-        Files.writeString(state.resolve("qemu.pid"), "13102\n");
-        Files.writeString(state.resolve("port"), "36757\n");
-        for (String what : new String[] {"start", "use", "stop"}) {
-            assertThatThrownBy(() -> HelperVm.refuseInsideHelperVm(true, what, state))
-                    .isInstanceOf(RigException.class)
-                    .hasMessageContaining("cannot " + what + " the helper VM from inside it")
-                    .hasMessageContaining(state.toString())
-                    .hasMessageContaining("paddock rig probe --fresh");
-        }
-        HelperVm.refuseInsideHelperVm(false, "start", state); // on the host: no objection
-        assertThat(state.resolve("qemu.pid")).hasContent("13102");
-        assertThat(state.resolve("port")).hasContent("36757");
+        // The host's files, as L1 sees them through the share: a pid that L1's process table does not have. On the
+        // host, start and stop would take that for a VM that stopped without 'rig stop' and delete these files.
+        Path rig = Files.createDirectories(new RigPaths(state).dir());
+        Files.writeString(rig.resolve("qemu.pid"), "999999999\n");
+        Files.writeString(rig.resolve("port"), "36757\n");
+        Files.writeString(rig.resolve("api-port"), "36758\n");
+        HelperVm inside = new HelperVm(new RigPaths(state), env, new PrintStream(progress, true), () -> {}, () -> true);
+        assertThatThrownBy(inside::start).isInstanceOf(RigException.class)
+                .hasMessageContaining("cannot start the helper VM from inside it")
+                .hasMessageContaining(rig.toString())
+                .hasMessageContaining("paddock rig probe --fresh");
+        assertThatThrownBy(inside::ensureRunning).isInstanceOf(RigException.class)
+                .hasMessageContaining("cannot use the helper VM from inside it");
+        assertThatThrownBy(() -> inside.exec(tmp, java.util.List.of("true"))).isInstanceOf(RigException.class)
+                .hasMessageContaining("cannot use the helper VM from inside it");
+        assertThatThrownBy(() -> inside.stop(java.time.Duration.ofSeconds(1))).isInstanceOf(RigException.class)
+                .hasMessageContaining("cannot stop the helper VM from inside it");
+        assertThat(rig.resolve("qemu.pid")).hasContent("999999999");
+        assertThat(rig.resolve("port")).hasContent("36757");
+        assertThat(rig.resolve("api-port")).hasContent("36758");
+        assertThat(rig.resolve("rig.lock")).as("not even the lock file").doesNotExist();
+
+        // On the host the same stale files are cleaned up by stop: the guard is what kept them above.
+        assertThat(vm().stop(java.time.Duration.ofSeconds(1))).isFalse();
+        assertThat(rig.resolve("qemu.pid")).doesNotExist();
     }
 
     @Test
