@@ -3,6 +3,7 @@ package dev.paddock.daemon.driver.microvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paddock.daemon.api.ApiClient;
+import dev.paddock.runtime.virtio.fs.FsDevice;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,16 +20,18 @@ import org.junit.jupiter.api.Test;
  * The benchmark behind docs/performance.md's workspace figures (issue 9): one small C project with a git history,
  * worked on inside a microVM sandbox over the virtio-fs share and, as the peer measured in the same run, as a copy
  * on the guest's local disk (the root overlay, whose upper layer is the sandbox's ext4 state disk on virtio-blk).
- * The same commands run on both, alternately, {@value #ROUNDS} times: {@code git status} (a stat of every tracked
+ * The same commands run on both, alternately, {@link #ROUNDS} times: {@code git status} (a stat of every tracked
  * file) and a full {@code make -j2} (about {@value #SOURCES} compilations, each reading headers and writing an
  * object). Times are taken in the guest around each command, so the exec round trip is not in them. Not an
  * integration test: {@code load-tests/bench-workspace.sh} runs it, in the helper VM when the probe says emulated.
  */
 class WorkspaceShareBench {
-    static final int ROUNDS = 5;
+    /** Rounds of the measured figures; {@code -Dpaddock.bench.rounds=N} changes it (0: only the profile). */
+    static final int ROUNDS = Integer.getInteger("paddock.bench.rounds", 5);
     static final int SOURCES = 12;
     static final int DOC_DIRS = 20;
     static final int DOCS_PER_DIR = 40;
+    static final int PROFILE_REPEATS = 2;
 
     @Test
     void shareAgainstLocalDisk() throws Exception {
@@ -60,27 +63,90 @@ class WorkspaceShareBench {
                     for (String dir : shareFirst ? List.of(shared, local) : List.of(local, shared)) {
                         boolean isShare = dir.equals(shared);
                         Map<String, Long> before = requests(it, id);
+                        FsDevice.Latency latencyBefore = device(it, id).latency();
                         (isShare ? statusShare : statusLocal).add(timed(it, id, dir, "git status --porcelain"));
                         if (isShare) {
                             System.out.println("REQUESTS workspace git status, round " + (round + 1) + ": "
-                                    + delta(before, requests(it, id)) + "; host watcher so far: " + watcher(it, id));
+                                    + delta(before, requests(it, id)) + "; in the VMM: "
+                                    + latency(latencyBefore, device(it, id).latency())
+                                    + "; host watcher so far: " + watcher(it, id));
                         }
+                        Map<String, Long> beforeBuild = requests(it, id);
+                        FsDevice.Latency latencyBeforeBuild = device(it, id).latency();
                         (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
+                        if (isShare) {
+                            System.out.println("REQUESTS workspace make -j2, round " + (round + 1) + ": "
+                                    + delta(beforeBuild, requests(it, id)) + "; in the VMM: "
+                                    + latency(latencyBeforeBuild, device(it, id).latency()));
+                        }
                         guest(it, id, "cd " + dir + " && test -x app && make -s clean");
                     }
                 }
-                figure("git status", statusShare, statusLocal);
-                figure("make -j2 (full build)", buildShare, buildLocal);
+                if (ROUNDS > 0) {
+                    figure("git status", statusShare, statusLocal);
+                    figure("make -j2 (full build)", buildShare, buildLocal);
+                }
+                profile(it, id, shared, local);
             } finally {
                 it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
             }
         }
     }
 
+    /**
+     * Where a {@code git status} right after a build spends its time on each side, for the next engineer: git's own
+     * regions ({@code GIT_TRACE2_PERF}), then the same command twice more at once (caches warm, only git's
+     * index.lock round trips left), a cached {@code lstat} of every file ({@code ls -lR}), and the timing harness
+     * itself. Prints {@code PROFILE} lines; no figure comes from them.
+     */
+    private static void profile(VmItSupport it, String id, String shared, String local) throws Exception {
+        for (int rep = 1; rep <= PROFILE_REPEATS; rep++) {
+            for (String dir : List.of(shared, local)) {
+                boolean isShare = dir.equals(shared);
+                String side = isShare ? "share" : "local";
+                guest(it, id, "cd " + dir + " && make -s -j2 >/dev/null && make -s clean");
+                String trace = "/tmp/trace2-" + side + "-" + rep;
+                Map<String, Long> before = requests(it, id);
+                FsDevice.Latency latencyBefore = device(it, id).latency();
+                long first = timed(it, id, dir, "GIT_TRACE2_PERF=" + trace + " git status --porcelain");
+                String served = isShare
+                        ? delta(before, requests(it, id)) + ", " + latency(latencyBefore, device(it, id).latency())
+                        : "no share";
+                long again = timed(it, id, dir, "git status --porcelain");
+                long again2 = timed(it, id, dir, "git status --porcelain");
+                long lsR = timed(it, id, dir, "ls -lR . >/dev/null");
+                long harness = timed(it, id, dir, "true");
+                System.out.printf(Locale.ROOT, "PROFILE %s %d: git status after the build %d ms (%s); again %d, %d ms;"
+                        + " ls -lR %d ms; harness %d ms%n", side, rep, first, served, again, again2, lsR, harness);
+                for (String line : guest(it, id, "cat " + trace + " && rm -f " + trace).split("\n")) {
+                    // time file:line | d0 | thread | event | repo | t_abs | t_rel | category | data
+                    String[] f = line.split("\\|", 9);
+                    String event = f.length == 9 ? f[3].strip() : "";
+                    if (event.equals("region_leave") || event.equals("atexit")) {
+                        System.out.printf(Locale.ROOT, "PROFILE %s %d   %-12s %-10s %-10s %s%n", side, rep, event,
+                                f[6].strip(), f[7].strip(), f[8].strip());
+                    }
+                }
+            }
+        }
+    }
+
+    private static FsDevice device(VmItSupport it, String id) {
+        return ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow().vm().fsDevices().get(0);
+    }
+
+    /** The requests served between two readings: how many, and their mean time in the VMM (handled; popped to used). */
+    private static String latency(FsDevice.Latency before, FsDevice.Latency after) {
+        long n = after.served() - before.served();
+        return n == 0 ? "none served" : String.format(Locale.ROOT,
+                "%d served, mean %.0f µs handled, %.0f µs popped to used", n,
+                (after.handleNanos() - before.handleNanos()) / 1e3 / n,
+                (after.serviceNanos() - before.serviceNanos()) / 1e3 / n);
+    }
+
     /** The FUSE requests the sandbox's share has served so far, by opcode. */
     private static Map<String, Long> requests(VmItSupport it, String id) {
-        MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
-        return sandbox.vm().fsDevices().get(0).requestCounts();
+        return device(it, id).requestCounts();
     }
 
     /** The share's host watcher's counts: batches sent, of them with name changes, events left out as the guest's own. */
