@@ -152,6 +152,8 @@ int docker_ready(void);
 /* fsinv.c: FS_INVALIDATE's work (PROTOCOL.md §13), synchronous. Drops the dentry cache only when may_drop (the
  * agent is the guest's init); fills r with the counts and the flags of what was done. */
 void fsinv_run(const struct pa_fsinv *q, int may_drop, struct pa_fsinv_reply *r);
+/* 1 when a /proc/self/mountinfo line is a virtiofs mount, with its device's major and minor; else 0. */
+int fsinv_virtiofs_mount(const char *line, unsigned *major, unsigned *minor);
 
 /* main.c */
 void agent_begin_shutdown(const char *why);

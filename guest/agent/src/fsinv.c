@@ -1,11 +1,13 @@
 /* FS_INVALIDATE's work (PROTOCOL.md §13): make the guest's kernel forget what it cached of files that the host
- * changed under a virtio-fs share. Synchronous, on the event loop: a path costs one FUSE round trip and the host
- * keeps batches small. */
+ * changed under a virtio-fs share: names, attributes and pages. Synchronous, on the event loop: a path costs one
+ * FUSE round trip and the host keeps batches small. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +31,12 @@
 #error "SYS_statx is missing: build with a libc whose headers know Linux 4.11's statx (musl >= 1.1.17)"
 #endif
 
+/* struct statx's stx_mode (u16 at byte 28) and stx_dev_major/minor (u32s at bytes 136 and 140),
+ * include/uapi/linux/stat.h. */
+#define STATX_MODE_OFFSET 28
+#define STATX_DEV_MAJOR_OFFSET 136
+#define STATX_DEV_MINOR_OFFSET 140
+
 /* struct statx is 0x100 bytes (include/uapi/linux/stat.h). Only the kernel's side effect matters here (fresh
  * attributes from the FUSE server, and with them dropped pages or listings), so the answer lands in a buffer of
  * that size rather than in a struct this libc may not declare. */
@@ -39,6 +47,89 @@ static int statx_fresh(int dirfd, const char *path, int flags) {
     long rc = syscall(SYS_statx, dirfd, path, flags | AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC,
                       (unsigned)STATX_BASIC_STATS, statx_out);
     return rc == 0 ? 0 : errno;
+}
+
+/* The file type statx_fresh's last successful call saw. */
+static unsigned statx_type(void) {
+    uint16_t mode;
+    memcpy(&mode, (const uint8_t *)statx_out + STATX_MODE_OFFSET, sizeof mode);
+    return mode & S_IFMT;
+}
+
+int fsinv_virtiofs_mount(const char *line, unsigned *major, unsigned *minor) {
+    /* "36 35 0:33 / /work rw,relatime shared:1 - virtiofs ws0 rw": the device is field 3; the optional fields end
+     * at " - ", then the type. A mount point with a space in it is written \040, so " - " comes once. */
+    const char *sep = strstr(line, " - ");
+    return sscanf(line, "%*u %*u %u:%u", major, minor) == 2 && sep && strncmp(sep + 3, "virtiofs ", 9) == 0;
+}
+
+/* The devices of the guest's virtio-fs mounts (/proc/self/mountinfo), read once per FS_INVALIDATE. */
+#define MAX_SHARES 64
+struct shares {
+    int loaded;
+    int n;
+    uint32_t major[MAX_SHARES], minor[MAX_SHARES];
+};
+
+static void load_shares(struct shares *sh) {
+    sh->loaded = 1;
+    sh->n = 0;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f) {
+        logf_agent("FS_INVALIDATE: /proc/self/mountinfo: %s; no cached pages dropped", strerror(errno));
+        return;
+    }
+    char line[4096 + 512];
+    while (fgets(line, sizeof line, f)) {
+        unsigned maj, min;
+        if (fsinv_virtiofs_mount(line, &maj, &min) && sh->n < MAX_SHARES) {
+            sh->major[sh->n] = maj;
+            sh->minor[sh->n] = min;
+            sh->n++;
+        }
+    }
+    fclose(f);
+}
+
+/* Whether statx_fresh's last successful call saw a regular file on a virtio-fs share. */
+static int statx_is_shared_file(struct shares *sh) {
+    if (statx_type() != S_IFREG) {
+        return 0;
+    }
+    if (!sh->loaded) {
+        load_shares(sh);
+    }
+    uint32_t maj, min;
+    memcpy(&maj, (const uint8_t *)statx_out + STATX_DEV_MAJOR_OFFSET, sizeof maj);
+    memcpy(&min, (const uint8_t *)statx_out + STATX_DEV_MINOR_OFFSET, sizeof min);
+    for (int i = 0; i < sh->n; i++) {
+        if (sh->major[i] == maj && sh->minor[i] == min) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Drops the pages the guest's kernel cached of a file on a virtio-fs share, so that its next read asks the server.
+ * The server does not negotiate FUSE_AUTO_INVAL_DATA (docs/devices/virtio-fs.md): the fresh attributes statx just
+ * fetched drop the pages when the size changed, not when only the mtime did, and a host edit that keeps the size
+ * would be read stale. POSIX_FADV_DONTNEED drops the clean pages that no process maps; none is dirty (the share
+ * writes through). The open costs no round trip (the server refuses OPEN, so the guest opens locally).
+ * Returns 0, or the errno of the open (ENOENT: the name went away meanwhile). */
+static int drop_pages(int dirfd, const char *path, int flags) {
+    int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | flags);
+    if (fd < 0) {
+        return errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        int rc = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        if (rc != 0) {
+            logf_agent("FS_INVALIDATE: dropping the cached pages of %s failed: %s", path, strerror(rc));
+        }
+    }
+    close(fd);
+    return 0;
 }
 
 static int all_digits(const char *s) {
@@ -56,8 +147,11 @@ static int all_digits(const char *s) {
 /* statx through one magic link of /proc/<pid> (following it). A process or fd that went away in the meantime
  * (ENOENT, ESRCH) and one the agent may not inspect (EACCES, EPERM: only outside PID-1 mode, where the agent is
  * not root) count as nothing; any other failure is the file system's and counts as failed. */
-static void refresh_link(int dirfd, const char *name, struct pa_fsinv_reply *r) {
+static void refresh_link(int dirfd, const char *name, struct shares *sh, struct pa_fsinv_reply *r) {
     int err = statx_fresh(dirfd, name, 0);
+    if (err == 0 && statx_is_shared_file(sh)) {
+        err = drop_pages(dirfd, name, 0);
+    }
     if (err == 0) {
         r->refreshed++;
     } else if (err != ENOENT && err != ESRCH && err != EACCES && err != EPERM) {
@@ -68,7 +162,7 @@ static void refresh_link(int dirfd, const char *name, struct pa_fsinv_reply *r) 
 
 /* Every /proc/<pid>/cwd and /proc/<pid>/fd/<n>. Returns 0 when /proc could be read. Relative lookups from the
  * directory fds avoid building paths; every fd is close-on-exec and closed before returning. */
-static int refresh_open_files(struct pa_fsinv_reply *r) {
+static int refresh_open_files(struct shares *sh, struct pa_fsinv_reply *r) {
     DIR *proc = opendir("/proc");
     if (!proc) {
         logf_agent("FS_INVALIDATE: opendir /proc failed: %s; open files not refreshed", strerror(errno));
@@ -83,14 +177,14 @@ static int refresh_open_files(struct pa_fsinv_reply *r) {
         if (pfd < 0) {
             continue; /* the process ended */
         }
-        refresh_link(pfd, "cwd", r);
+        refresh_link(pfd, "cwd", sh, r);
         int ffd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *fds = ffd >= 0 ? fdopendir(ffd) : NULL;
         if (fds) {
             struct dirent *fe;
             while ((fe = readdir(fds))) {
                 if (all_digits(fe->d_name)) {
-                    refresh_link(dirfd(fds), fe->d_name, r);
+                    refresh_link(dirfd(fds), fe->d_name, sh, r);
                 }
             }
             closedir(fds); /* closes ffd */
@@ -123,17 +217,21 @@ static int drop_entries(void) {
 
 void fsinv_run(const struct pa_fsinv *q, int may_drop, struct pa_fsinv_reply *r) {
     memset(r, 0, sizeof *r);
+    struct shares sh = {0};
     /* §13 step 1: only the guest's init may drop the kernel's caches; in loopback mode they are the host's */
     if ((q->flags & PA_FSINV_DROP_ENTRIES) && may_drop && drop_entries() == 0) {
         r->flags |= PA_FSINV_DROP_ENTRIES;
     }
     /* step 2 */
-    if ((q->flags & PA_FSINV_OPEN_FILES) && refresh_open_files(r) == 0) {
+    if ((q->flags & PA_FSINV_OPEN_FILES) && refresh_open_files(&sh, r) == 0) {
         r->flags |= PA_FSINV_OPEN_FILES;
     }
     /* step 3: the path itself, not what a symlink there points to */
     for (uint32_t i = 0; i < q->count; i++) {
         int err = statx_fresh(AT_FDCWD, q->paths[i], AT_SYMLINK_NOFOLLOW);
+        if (err == 0 && statx_is_shared_file(&sh)) {
+            err = drop_pages(AT_FDCWD, q->paths[i], O_NOFOLLOW);
+        }
         if (err == 0) {
             r->refreshed++;
         } else if (err == ENOENT || err == ENOTDIR) {

@@ -577,8 +577,27 @@ static void splice_rules(void) {
     close(h[1]);
 }
 
+/* fsinv.c logs through the agent's logger, which the unit binary does not link. */
+void logf_agent(const char *fmt, ...) {
+    (void)fmt;
+}
+
+static void mountinfo_rules(void) {
+    unsigned maj = 99, min = 99;
+    EXPECT(fsinv_virtiofs_mount("36 35 0:33 / /work/my\\040repo rw,relatime shared:1 - virtiofs ws0 rw\n", &maj, &min)
+           && maj == 0 && min == 33, "a virtiofs mount and its device: %u:%u", maj, min);
+    EXPECT(fsinv_virtiofs_mount("40 35 0:41 / /src ro,relatime - virtiofs ws1 ro\n", &maj, &min) && min == 41,
+           "without optional fields");
+    EXPECT(!fsinv_virtiofs_mount("22 1 8:1 / / rw,relatime - ext4 /dev/vda rw\n", &maj, &min), "ext4 is not");
+    EXPECT(!fsinv_virtiofs_mount("23 22 0:5 / /mnt rw - fuse.virtiofs x rw\n", &maj, &min), "a FUSE type named alike");
+    EXPECT(!fsinv_virtiofs_mount("24 22 0:6 / /virtiofs rw - tmpfs virtiofs rw\n", &maj, &min),
+           "virtiofs as the mount point or source only");
+    EXPECT(!fsinv_virtiofs_mount("garbage\n", &maj, &min), "a line that does not parse");
+}
+
 int main(void) {
     codec_worked_example();
+    mountinfo_rules();
     header_rules();
     hello_rules();
     exec_rules();

@@ -92,7 +92,7 @@ public final class FsDevice implements VirtioDevice, AutoCloseable {
         Objects.requireNonNull(workers, "workers");
         Objects.requireNonNull(completions, "completions");
         FuseServer server = FuseServer.open(config.sharedDir(), config.readOnly(), config.agentUid(), config.agentGid(),
-                CacheTimeouts.DEFAULT);
+                CacheTimeouts.DEFAULT, config.hostInvalidated());
         return new FsDevice(config, server, workers, completions);
     }
 

@@ -17,9 +17,15 @@ import java.util.Objects;
  * @param agentUid   the guest's {@code agent} user: the host owner of {@code sharedDir} reads as it, and it
  *                   maps back to that owner
  * @param agentGid   the same for the group
+ * @param hostInvalidated the host will tell the guest what changed on its side ({@link FsDevice#watchHost}, through
+ *                   the sandbox's agent, which also drops the changed files' cached pages): the server then leaves
+ *                   FUSE_AUTO_INVAL_DATA out of INIT, so the guest's own writes no longer drop the pages it just
+ *                   wrote (docs/devices/virtio-fs.md, "File data"). Without a watcher such a share sees a host edit
+ *                   that keeps a file's size only once the guest's pages of it are gone: set it only where
+ *                   {@link ShareWatcher#canWatch} says the share can be watched and the guest's agent speaks §13
  */
 public record FsDeviceConfig(String tag, Path sharedDir, boolean readOnly, int queueSize, int workers,
-                             int agentUid, int agentGid) {
+                             int agentUid, int agentGid, boolean hostInvalidated) {
     /** virtio_fs_config.tag's size. */
     public static final int TAG_BYTES = 36;
     public static final int DEFAULT_QUEUE_SIZE = 1024;
@@ -46,9 +52,14 @@ public record FsDeviceConfig(String tag, Path sharedDir, boolean readOnly, int q
         }
     }
 
-    /** A share with the default queue size, worker count and agent ids. */
+    /** A share with the default queue size, worker count and agent ids, and no host invalidation. */
     public static FsDeviceConfig of(String tag, Path sharedDir, boolean readOnly) {
         return new FsDeviceConfig(tag, sharedDir, readOnly, DEFAULT_QUEUE_SIZE, DEFAULT_WORKERS, DEFAULT_AGENT_ID,
-                DEFAULT_AGENT_ID);
+                DEFAULT_AGENT_ID, false);
+    }
+
+    /** This share, with {@link #hostInvalidated} as given. */
+    public FsDeviceConfig withHostInvalidated(boolean invalidated) {
+        return new FsDeviceConfig(tag, sharedDir, readOnly, queueSize, workers, agentUid, agentGid, invalidated);
     }
 }

@@ -139,6 +139,18 @@ public final class ShareWatcher implements AutoCloseable {
      * Whether inotify on a file system of this type ({@code /proc/mounts}' type) sees every change: not on network
      * and FUSE file systems, where another machine or process can change files behind the local kernel's back.
      */
+    /**
+     * Whether a watcher could be started on {@code root} as far as its file system goes ({@link #locallyWatchable});
+     * false when the file system cannot be told. The inotify limits are checked only by {@link #start}.
+     */
+    public static boolean canWatch(Path root) {
+        try {
+            return locallyWatchable(Files.getFileStore(root).type());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static boolean locallyWatchable(String type) {
         return !(type.equals("9p") || type.startsWith("nfs") || type.equals("cifs") || type.startsWith("smb")
                 || type.startsWith("fuse") || type.equals("virtiofs") || type.equals("ceph") || type.equals("afs")

@@ -68,7 +68,7 @@ class FsDeviceTest {
     private void start(boolean readOnly) throws IOException {
         Path share = Files.createDirectories(dir.resolve("share"));
         Files.writeString(share.resolve("hello.txt"), "hello from the host\n");
-        device = FsDevice.open(new FsDeviceConfig("workspace", share, readOnly, 64, 2, 1000, 1000), workers,
+        device = FsDevice.open(new FsDeviceConfig("workspace", share, readOnly, 64, 2, 1000, 1000, false), workers,
                 task -> deviceLoop.execute(() -> {
                     assertThat(Thread.currentThread().getName()).isEqualTo("fake-device-loop");
                     task.run();
@@ -160,8 +160,8 @@ class FsDeviceTest {
         assertThatThrownBy(() -> FsDeviceConfig.of("", p, false)).hasMessageContaining("tag");
         assertThatThrownBy(() -> FsDeviceConfig.of("x".repeat(37), p, false)).hasMessageContaining("36");
         assertThatThrownBy(() -> FsDeviceConfig.of("has space", p, false)).hasMessageContaining("without spaces");
-        assertThatThrownBy(() -> new FsDeviceConfig("t", p, false, 100, 2, 1000, 1000)).hasMessageContaining("power of two");
-        assertThatThrownBy(() -> new FsDeviceConfig("t", p, false, 64, 0, 1000, 1000)).hasMessageContaining("worker");
+        assertThatThrownBy(() -> new FsDeviceConfig("t", p, false, 100, 2, 1000, 1000, false)).hasMessageContaining("power of two");
+        assertThatThrownBy(() -> new FsDeviceConfig("t", p, false, 64, 0, 1000, 1000, false)).hasMessageContaining("worker");
     }
 
     @Test

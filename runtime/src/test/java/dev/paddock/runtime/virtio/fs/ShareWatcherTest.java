@@ -201,6 +201,8 @@ class ShareWatcherTest {
         assertThat(ShareWatcher.locallyWatchable("nfs4")).isFalse();
         assertThat(ShareWatcher.locallyWatchable("fuse.sshfs")).isFalse();
         assertThat(ShareWatcher.locallyWatchable("virtiofs")).isFalse();
+        assertThat(ShareWatcher.canWatch(share)).as("a local directory").isTrue();
+        assertThat(ShareWatcher.canWatch(share.resolve("nope"))).as("a missing one").isFalse();
     }
 
     @Test

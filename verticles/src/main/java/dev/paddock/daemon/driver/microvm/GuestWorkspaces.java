@@ -42,12 +42,17 @@ final class GuestWorkspaces {
         return "ws" + index;
     }
 
-    /** The virtio-fs devices, in the order of the spec's workspaces. */
+    /**
+     * The virtio-fs devices, in the order of the spec's workspaces. A share the host can watch is marked
+     * {@linkplain FsDeviceConfig#hostInvalidated host-invalidated}: {@link #watch} will tell the image's agent (protocol
+     * 1.1, §13) what changes on the host.
+     */
     static List<FsDeviceConfig> devices(List<Workspace> workspaces) {
         List<FsDeviceConfig> devices = new ArrayList<>();
         for (int i = 0; i < workspaces.size(); i++) {
             Workspace w = workspaces.get(i);
-            devices.add(FsDeviceConfig.of(tag(i), Path.of(w.path()), w.readOnly()));
+            Path path = Path.of(w.path());
+            devices.add(FsDeviceConfig.of(tag(i), path, w.readOnly()).withHostInvalidated(ShareWatcher.canWatch(path)));
         }
         return devices;
     }
@@ -93,7 +98,9 @@ final class GuestWorkspaces {
                     share.watchHost(changes -> agent.invalidateFs(request(changes)).toCompletionStage());
                     n++;
                 } catch (IOException e) {
-                    LOG.log(Level.WARNING, e.getMessage() + "; this workspace keeps 1 s cache timeouts");
+                    LOG.log(Level.WARNING, e.getMessage() + "; this workspace keeps 1 s cache timeouts"
+                            + (share.config().hostInvalidated() ? ", and a host edit that keeps a file's size shows in"
+                            + " the guest only once its cached pages of that file are gone" : ""));
                 }
             }
             return n;

@@ -62,6 +62,16 @@ class GuestWorkspacesTest {
     }
 
     @Test
+    void aShareTheHostCanWatchIsMarkedHostInvalidated() throws Exception {
+        Path local = Files.createDirectory(dir.resolve("local"));
+        List<FsDeviceConfig> devices = GuestWorkspaces.devices(List.of(new Workspace(local.toString(), false),
+                new Workspace(dir.resolve("not-there").toString(), false)));
+        assertThat(devices).extracting(FsDeviceConfig::hostInvalidated)
+                .as("a local directory is watched, so the server leaves AUTO_INVAL_DATA out; one it cannot watch keeps it")
+                .containsExactly(true, false);
+    }
+
+    @Test
     void readOnlyWorkspacesAreMountedReadOnly() throws Exception {
         // the agent's command run here, with a mount(8) that only says how it was called
         Path bin = Files.createDirectory(dir.resolve("bin"));

@@ -12,7 +12,9 @@ import java.util.Arrays;
  * <p>OPENDIR is answered ENOSYS. A Linux guest (5.1+, fc->no_opendir) then stops sending OPENDIR and RELEASEDIR
  * for the whole mount, gives each open directory fh 0, and caches listings itself (FOPEN_KEEP_CACHE |
  * FOPEN_CACHE_DIR, its default without opendir): it reads a listing again when the directory's mtime changed
- * (it compares at every rewind; with AUTO_INVAL_DATA it first refreshes the attributes if they have expired).
+ * (it compares at every rewind; with AUTO_INVAL_DATA, negotiated where the host does not invalidate, it first
+ * refreshes the attributes if they have expired; where the host does, the agent's forced statx of a changed
+ * directory brings the new mtime).
  * That saves two round trips per opendir(3) and one or more READDIRs per listing, which is most of what `git
  * status`'s untracked-file scan costs over the share.
  *

@@ -37,6 +37,8 @@ public final class FuseServer implements AutoCloseable {
 
     private final Path root;
     private final Share share;
+    /** INIT leaves FUSE_AUTO_INVAL_DATA out: the host tells the guest what changed (FsDeviceConfig#hostInvalidated). */
+    private final boolean hostInvalidated;
     private final EntryOps entries;
     private final FileOps files;
     private final DirectoryOps directories;
@@ -52,9 +54,10 @@ public final class FuseServer implements AutoCloseable {
     private static final int COUNTED_OPCODES = 64;
     private final AtomicLongArray byOpcode = new AtomicLongArray(COUNTED_OPCODES + 1);
 
-    private FuseServer(Path root, Share share) {
+    private FuseServer(Path root, Share share, boolean hostInvalidated) {
         this.root = root;
         this.share = share;
+        this.hostInvalidated = hostInvalidated;
         this.entries = new EntryOps(share);
         this.files = new FileOps(share);
         this.directories = new DirectoryOps(share);
@@ -68,12 +71,21 @@ public final class FuseServer implements AutoCloseable {
      */
     public static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts)
             throws IOException {
-        return open(root, readOnly, guestUid, guestGid, timeouts, MAX_HANDLES);
+        return open(root, readOnly, guestUid, guestGid, timeouts, false);
     }
 
-    /** As {@link #open(Path, boolean, int, int, CacheTimeouts)}, with room for {@code maxHandles} open handles (tests). */
-    static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts, int maxHandles)
-            throws IOException {
+    /**
+     * As {@link #open(Path, boolean, int, int, CacheTimeouts)}; with {@code hostInvalidated} INIT leaves out
+     * FUSE_AUTO_INVAL_DATA, because the host tells the guest what changed ({@code FsDeviceConfig#hostInvalidated}).
+     */
+    public static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts,
+                                  boolean hostInvalidated) throws IOException {
+        return open(root, readOnly, guestUid, guestGid, timeouts, hostInvalidated, MAX_HANDLES);
+    }
+
+    /** As {@link #open(Path, boolean, int, int, CacheTimeouts, boolean)}, with room for {@code maxHandles} handles (tests). */
+    static FuseServer open(Path root, boolean readOnly, int guestUid, int guestGid, CacheTimeouts timeouts,
+                           boolean hostInvalidated, int maxHandles) throws IOException {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(timeouts, "timeouts");
         Path absolute = root.toAbsolutePath().normalize();
@@ -103,7 +115,7 @@ public final class FuseServer implements AutoCloseable {
         boolean chownNew = HostFs.effectiveUid() == 0 && (st.uid() != 0 || st.gid() != 0);
         Share share = new Share(new InodeTable(fd, st, MAX_INODES), new HandleTable(maxHandles), owners, timeouts,
                 readOnly, chownNew);
-        return new FuseServer(absolute, share);
+        return new FuseServer(absolute, share, hostInvalidated);
     }
 
     public Path root() {
@@ -276,7 +288,13 @@ public final class FuseServer implements AutoCloseable {
         }
         // Not ATOMIC_O_TRUNC: with it the guest leaves O_TRUNC to OPEN, which it no longer sends (fc->no_open), and
         // the truncation would be lost; without it the guest's VFS sends SETATTR(size 0) for O_TRUNC.
-        int offered = ASYNC_READ | BIG_WRITES | AUTO_INVAL_DATA | DO_READDIRPLUS | READDIRPLUS_AUTO
+        // AUTO_INVAL_DATA only where the host does not tell the guest what changed: with it every attribute reply
+        // with a new mtime drops the file's cached pages, and after the guest's own write the next GETATTR always
+        // brings one, so a file the guest writes and then reads (an object file, then the linker) is read back
+        // from the host, each read asking for attributes first: a third of a build's round trips. Without it a
+        // new size still drops the pages; a host edit that keeps the size is dropped by the guest's agent
+        // (FS_INVALIDATE, guest/PROTOCOL.md §13).
+        int offered = ASYNC_READ | BIG_WRITES | (hostInvalidated ? 0 : AUTO_INVAL_DATA) | DO_READDIRPLUS | READDIRPLUS_AUTO
                 | PARALLEL_DIROPS | MAX_PAGES_FLAG | CACHE_SYMLINKS;
         FuseReply r = new FuseReply(INIT_OUT_BYTES);
         r.u32(KERNEL_VERSION).u32(Math.min(minor, KERNEL_MINOR_VERSION)).u32(maxReadahead).u32(flags & offered)

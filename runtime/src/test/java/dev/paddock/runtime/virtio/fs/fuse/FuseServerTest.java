@@ -76,6 +76,19 @@ class FuseServerTest {
             fresh.close();
         }
     }
+    @Test
+    void aShareTheHostInvalidatesLeavesOutAutoInvalData() throws IOException {
+        try (FuseServer invalidated = FuseServer.open(share, false, 1000, 1000, CacheTimeouts.DEFAULT, true)) {
+            FuseTestDriver.Reply r = new FuseTestDriver(invalidated).init().ok();
+            r.u32();
+            r.u32();
+            r.u32();
+            int flags = r.u32();
+            assertThat(flags & FuseProtocol.AUTO_INVAL_DATA).as("the guest's own writes must not drop its pages").isZero();
+            assertThat(flags & FuseProtocol.DO_READDIRPLUS).as("the other flags as without").isNotZero();
+        }
+    }
+
 
     @Test
     void initRefusesAnotherMajorVersion() throws IOException {
@@ -437,7 +450,7 @@ class FuseServerTest {
 
     @Test
     void aFullHandleTableGivesUpItsLeastRecentlyUsedHandle() throws IOException {
-        try (FuseServer small = FuseServer.open(share, false, FuseTestDriver.UID, FuseTestDriver.GID, CacheTimeouts.DEFAULT, 3)) {
+        try (FuseServer small = FuseServer.open(share, false, FuseTestDriver.UID, FuseTestDriver.GID, CacheTimeouts.DEFAULT, false, 3)) {
             FuseTestDriver d = new FuseTestDriver(small);
             d.init().ok();
             long before = openFds();
