@@ -21,9 +21,10 @@ import org.junit.jupiter.api.Test;
  * worked on inside a microVM sandbox over the virtio-fs share and, as the peer measured in the same run, as a copy
  * on the guest's local disk (the root overlay, whose upper layer is the sandbox's ext4 state disk on virtio-blk).
  * The same commands run on both, alternately, {@link #ROUNDS} times: {@code git status} (a stat of every tracked
- * file) and a full {@code make -j2} (about {@value #SOURCES} compilations, each reading headers and writing an
- * object). Times are taken in the guest around each command, so the exec round trip is not in them. Not an
- * integration test: {@code load-tests/bench-workspace.sh} runs it, in the helper VM when the probe says emulated.
+ * file) after {@code make clean}, a full {@code make -j2} (about {@value #SOURCES} compilations, each reading headers
+ * and writing an object), and {@code git status} again after the build. Times are taken in the guest around each
+ * command, so the exec round trip is not in them. Not an integration test: {@code load-tests/bench-workspace.sh}
+ * runs it, in the helper VM when the probe says emulated.
  */
 class WorkspaceShareBench {
     /** Rounds of the measured figures; {@code -Dpaddock.bench.rounds=N} changes it (0: only the profile). */
@@ -56,21 +57,15 @@ class WorkspaceShareBench {
                 }
                 List<Long> statusShare = new ArrayList<>();
                 List<Long> statusLocal = new ArrayList<>();
+                List<Long> builtStatusShare = new ArrayList<>();
+                List<Long> builtStatusLocal = new ArrayList<>();
                 List<Long> buildShare = new ArrayList<>();
                 List<Long> buildLocal = new ArrayList<>();
                 for (int round = 0; round < ROUNDS; round++) {
                     boolean shareFirst = round % 2 == 0;
                     for (String dir : shareFirst ? List.of(shared, local) : List.of(local, shared)) {
                         boolean isShare = dir.equals(shared);
-                        Map<String, Long> before = requests(it, id);
-                        FsDevice.Latency latencyBefore = device(it, id).latency();
-                        (isShare ? statusShare : statusLocal).add(timed(it, id, dir, "git status --porcelain"));
-                        if (isShare) {
-                            System.out.println("REQUESTS workspace git status, round " + (round + 1) + ": "
-                                    + delta(before, requests(it, id)) + "; in the VMM: "
-                                    + latency(latencyBefore, device(it, id).latency())
-                                    + "; host watcher so far: " + watcher(it, id));
-                        }
+                        status(it, id, dir, isShare, isShare ? statusShare : statusLocal, "after make clean", round);
                         Map<String, Long> beforeBuild = requests(it, id);
                         FsDevice.Latency latencyBeforeBuild = device(it, id).latency();
                         (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
@@ -79,11 +74,14 @@ class WorkspaceShareBench {
                                     + delta(beforeBuild, requests(it, id)) + "; in the VMM: "
                                     + latency(latencyBeforeBuild, device(it, id).latency()));
                         }
+                        status(it, id, dir, isShare, isShare ? builtStatusShare : builtStatusLocal, "after the build", round);
                         guest(it, id, "cd " + dir + " && test -x app && make -s clean");
                     }
                 }
                 if (ROUNDS > 0) {
-                    figure("git status", statusShare, statusLocal);
+                    figure("git status after make clean", statusShare, statusLocal);
+                    figure("git status after the build", builtStatusShare, builtStatusLocal);
+                    figure("git status, both", concat(statusShare, builtStatusShare), concat(statusLocal, builtStatusLocal));
                     figure("make -j2 (full build)", buildShare, buildLocal);
                 }
                 profile(it, id, shared, local);
@@ -91,6 +89,25 @@ class WorkspaceShareBench {
                 it.slow(HttpMethod.DELETE, "/v1/sandboxes/" + id + "?force=true", null);
             }
         }
+    }
+
+    /** One timed {@code git status} in {@code dir}, into {@code into}; over the share, the FUSE requests it cost. */
+    private static void status(VmItSupport it, String id, String dir, boolean isShare, List<Long> into, String when,
+                               int round) throws Exception {
+        Map<String, Long> before = requests(it, id);
+        FsDevice.Latency latencyBefore = device(it, id).latency();
+        into.add(timed(it, id, dir, "git status --porcelain"));
+        if (isShare) {
+            System.out.println("REQUESTS workspace git status " + when + ", round " + (round + 1) + ": "
+                    + delta(before, requests(it, id)) + "; in the VMM: " + latency(latencyBefore, device(it, id).latency())
+                    + "; host watcher so far: " + watcher(it, id));
+        }
+    }
+
+    private static List<Long> concat(List<Long> a, List<Long> b) {
+        List<Long> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /**
