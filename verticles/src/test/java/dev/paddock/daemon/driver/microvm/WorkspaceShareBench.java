@@ -66,13 +66,11 @@ class WorkspaceShareBench {
                     for (String dir : shareFirst ? List.of(shared, local) : List.of(local, shared)) {
                         boolean isShare = dir.equals(shared);
                         status(it, id, dir, isShare, isShare ? statusShare : statusLocal, "after make clean", round);
-                        Map<String, Long> beforeBuild = requests(it, id);
-                        FsDevice.Latency latencyBeforeBuild = device(it, id).latency();
+                        Mark beforeBuild = Mark.of(it, id);
                         (isShare ? buildShare : buildLocal).add(timed(it, id, dir, "make -s -j2 >/dev/null"));
                         if (isShare) {
                             System.out.println("REQUESTS workspace make -j2, round " + (round + 1) + ": "
-                                    + delta(beforeBuild, requests(it, id)) + "; in the VMM: "
-                                    + latency(latencyBeforeBuild, device(it, id).latency()));
+                                    + beforeBuild.served(it, id));
                         }
                         status(it, id, dir, isShare, isShare ? builtStatusShare : builtStatusLocal, "after the build", round);
                         guest(it, id, "cd " + dir + " && test -x app && make -s clean");
@@ -94,13 +92,11 @@ class WorkspaceShareBench {
     /** One timed {@code git status} in {@code dir}, into {@code into}; over the share, the FUSE requests it cost. */
     private static void status(VmItSupport it, String id, String dir, boolean isShare, List<Long> into, String when,
                                int round) throws Exception {
-        Map<String, Long> before = requests(it, id);
-        FsDevice.Latency latencyBefore = device(it, id).latency();
+        Mark before = Mark.of(it, id);
         into.add(timed(it, id, dir, "git status --porcelain"));
         if (isShare) {
             System.out.println("REQUESTS workspace git status " + when + ", round " + (round + 1) + ": "
-                    + delta(before, requests(it, id)) + "; in the VMM: " + latency(latencyBefore, device(it, id).latency())
-                    + "; host watcher so far: " + watcher(it, id));
+                    + before.served(it, id) + "; host watcher so far: " + watcher(it, id));
         }
     }
 
@@ -123,12 +119,9 @@ class WorkspaceShareBench {
                 String side = isShare ? "share" : "local";
                 guest(it, id, "cd " + dir + " && make -s -j2 >/dev/null && make -s clean");
                 String trace = "/tmp/trace2-" + side + "-" + rep;
-                Map<String, Long> before = requests(it, id);
-                FsDevice.Latency latencyBefore = device(it, id).latency();
+                Mark before = Mark.of(it, id);
                 long first = timed(it, id, dir, "GIT_TRACE2_PERF=" + trace + " git status --porcelain");
-                String served = isShare
-                        ? delta(before, requests(it, id)) + ", " + latency(latencyBefore, device(it, id).latency())
-                        : "no share";
+                String served = isShare ? before.served(it, id) : "no share";
                 long again = timed(it, id, dir, "git status --porcelain");
                 long again2 = timed(it, id, dir, "git status --porcelain");
                 long lsR = timed(it, id, dir, "ls -lR . >/dev/null");
@@ -139,9 +132,13 @@ class WorkspaceShareBench {
                     // time file:line | d0 | thread | event | repo | t_abs | t_rel | category | data
                     String[] f = line.split("\\|", 9);
                     String event = f.length == 9 ? f[3].strip() : "";
-                    if (event.equals("region_leave") || event.equals("atexit")) {
+                    if (event.equals("region_leave")) {
                         System.out.printf(Locale.ROOT, "PROFILE %s %d   %-12s %-10s %-10s %s%n", side, rep, event,
                                 f[6].strip(), f[7].strip(), f[8].strip());
+                    } else if (event.equals("atexit")) {
+                        // t_abs: the seconds since git's process started, so git's whole life against the command's
+                        System.out.printf(Locale.ROOT, "PROFILE %s %d   %-12s %-10s %s%n", side, rep, event,
+                                f[5].strip(), f[8].strip());
                     }
                 }
             }
@@ -152,24 +149,27 @@ class WorkspaceShareBench {
         return ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow().vm().fsDevices().get(0);
     }
 
-    /** The requests served between two readings: how many, and their mean time in the VMM (handled; popped to used). */
-    private static String latency(FsDevice.Latency before, FsDevice.Latency after) {
-        long n = after.served() - before.served();
-        return n == 0 ? "none served" : String.format(Locale.ROOT,
-                "%d served, mean %.0f µs handled, %.0f µs popped to used", n,
-                (after.handleNanos() - before.handleNanos()) / 1e3 / n,
-                (after.serviceNanos() - before.serviceNanos()) / 1e3 / n);
-    }
+    /** The share's request counts and VMM latency at one moment, to say what a command cost between two. */
+    private record Mark(Map<String, Long> requests, FsDevice.Latency latency) {
+        static Mark of(VmItSupport it, String id) {
+            FsDevice device = device(it, id);
+            return new Mark(device.requestCounts(), device.latency());
+        }
 
-    /** The FUSE requests the sandbox's share has served so far, by opcode. */
-    private static Map<String, Long> requests(VmItSupport it, String id) {
-        return device(it, id).requestCounts();
+        /** The requests served since: by opcode, and their mean time in the VMM (handled; popped to used). */
+        String served(VmItSupport it, String id) {
+            Mark now = of(it, id);
+            long n = now.latency.served() - latency.served();
+            return delta(requests, now.requests) + "; in the VMM: " + (n == 0 ? "none served" : String.format(Locale.ROOT,
+                    "%d served, mean %.0f µs handled, %.0f µs popped to used", n,
+                    (now.latency.handleNanos() - latency.handleNanos()) / 1e3 / n,
+                    (now.latency.serviceNanos() - latency.serviceNanos()) / 1e3 / n));
+        }
     }
 
     /** The share's host watcher's counts: batches sent, of them with name changes, events left out as the guest's own. */
     private static String watcher(VmItSupport it, String id) {
-        MicroVmSandbox sandbox = ((MicroVmDriver) it.daemon.driver()).running(id).orElseThrow();
-        return sandbox.vm().fsDevices().get(0).hostWatcher().map(w -> w.batches() + " batches, " + w.namesBatches()
+        return device(it, id).hostWatcher().map(w -> w.batches() + " batches, " + w.namesBatches()
                 + " with names, " + w.leftOut() + " events left out, " + w.unsettled() + " unsettled").orElse("not running");
     }
 
